@@ -1,0 +1,1 @@
+"""Harbour: an information system for harm reduction programmes."""

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from harbour.clients.models import Client, Gender, YesNoUnknown
+from harbour.clients.uic import Scheme, UICError
+from harbour.sites.models import Site
+
+
+class SiteSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Site
+        fields = ["code", "name", "kind", "parent", "dhis2_org_unit"]
+
+
+class ClientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id", "code", "gender", "birth_year", "injects", "opioid_dependent",
+            "site", "registered_on", "consent_on",
+        ]
+        read_only_fields = fields
+
+
+class UICField(serializers.DictField):
+    """UIC components by key, e.g. {"mother": "AN", "father": "JO", ...}. Never echoed."""
+
+    child = serializers.CharField(allow_blank=True)
+
+    def to_internal_value(self, data: Any) -> list[str]:  # type: ignore[override]
+        values = super().to_internal_value(data)
+        scheme: Scheme = self.context["scheme"]
+        unknown = set(values) - {c.key for c in scheme.components}
+        if unknown:
+            raise serializers.ValidationError(f"Unknown component(s): {', '.join(sorted(unknown))}.")
+        try:
+            return scheme.parts(values)
+        except UICError as exc:
+            raise serializers.ValidationError({exc.component: exc.message}) from None
+
+
+class SiteCodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="code", queryset=Site.objects.filter(active=True), **kwargs)
+
+
+class LookupSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    site = SiteCodeField(help_text="Code of the site where the person is now.")
+    uic = UICField()
+
+
+class RegisterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(required=False, help_text="Chosen by the device, for safe retries.")
+    site = SiteCodeField()
+    uic = UICField()
+    gender = serializers.ChoiceField(choices=Gender.choices, default=Gender.UNKNOWN)
+    birth_year = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+    injects = serializers.ChoiceField(choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN)
+    opioid_dependent = serializers.ChoiceField(
+        choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+    )
+    consent = serializers.BooleanField(
+        help_text="Consent to data storage. Without it, record an anonymous contact instead."
+    )
+
+    def validate_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(
+                "Registration needs the person's consent; record an anonymous contact instead."
+            )
+        return value
+
+
+class ClientUpdateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False)
+    birth_year = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+    injects = serializers.ChoiceField(choices=YesNoUnknown.choices, required=False)
+    opioid_dependent = serializers.ChoiceField(choices=YesNoUnknown.choices, required=False)
+
+
+class LookupResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    client = ClientSerializer(allow_null=True)
+    possible_duplicates = serializers.ListField(child=serializers.CharField())
+
+
+class ContactSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(required=False)
+    site = SiteCodeField()
+    date = serializers.DateField(required=False)
+    client = serializers.UUIDField(required=False, allow_null=True, help_text="Empty: anonymous.")
+
+
+class ContactOutSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    site = serializers.CharField(source="site.code")
+    date = serializers.DateField()
+    client = serializers.CharField(source="client.code", allow_null=True, default=None)

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from harbour.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("account/", include("harbour.accounts.urls")),
+    path("clients/", include("harbour.clients.urls")),
+    path("sites/", include("harbour.sites.urls")),
+    path("audit/", include("harbour.audit.urls")),
+    path("api/v1/", include("harbour.api.urls")),
+]

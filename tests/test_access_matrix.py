@@ -1,0 +1,223 @@
+"""Every role × every endpoint × own site / other site.
+
+The expectations below are written out by hand, not derived from the policy in
+harbour/accounts/access.py, so a change to the policy that nobody meant shows here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from harbour.accounts.models import Role
+from harbour.clients.models import Client, Merge
+from tests.factory import Cast, form_data, login, make_client, uic
+
+OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN = (
+    Role.OUTREACH, Role.STAFF, Role.CLINICIAN, Role.CASE_MANAGER,
+    Role.SITE_MANAGER, Role.ME_OFFICER, Role.ADMIN,
+)
+FRONT_LINE = {OUTREACH, STAFF, CLINICIAN, CASE, MANAGER}
+EVERYONE = set(Role)
+
+
+@dataclass
+class World:
+    cast: Cast
+    own: Client  # registered at North, where every role of the cast works
+    other: Client  # registered at South only
+    merge: Merge
+
+
+@dataclass
+class Endpoint:
+    name: str
+    allowed: set[str]  # roles allowed, for a record at their own site
+    call: Callable[[HttpClient, World, Client], int]
+    per_client: bool = True  # False: the endpoint is not about one client record
+
+
+def get(path: Callable[[World, Client], str]) -> Callable[[HttpClient, World, Client], int]:
+    return lambda http, w, c: http.get(path(w, c)).status_code
+
+
+def post(
+    path: Callable[[World, Client], str], data: Callable[[World, Client], dict] | None = None
+) -> Callable[[HttpClient, World, Client], int]:
+    return lambda http, w, c: http.post(path(w, c), (data or (lambda *_: {}))(w, c)).status_code
+
+
+def api(
+    method: str, path: Callable[[World, Client], str], body: Callable[[World, Client], dict]
+) -> Callable[[HttpClient, World, Client], int]:
+    def call(http: HttpClient, w: World, c: Client) -> int:
+        fn = getattr(http, method)
+        return fn(path(w, c), json.dumps(body(w, c)), content_type="application/json").status_code
+
+    return call
+
+
+def opens_profile(
+    call: Callable[[HttpClient, World, Client], object],
+) -> Callable[[HttpClient, World, Client], int]:
+    """Finding by card code answers "not found" with a redirect; only the profile is a hit."""
+
+    def check(http: HttpClient, w: World, c: Client) -> int:
+        response = call(http, w, c)
+        status: int = response.status_code  # type: ignore[attr-defined]
+        if status == 302 and response["Location"] != f"/clients/{c.pk}/":  # type: ignore[index]
+            return 404
+        return status
+
+    return check
+
+
+def site_of(c: Client) -> str:
+    return c.site.code
+
+
+ENDPOINTS = [
+    # HTML screens
+    Endpoint("clients:find", FRONT_LINE, get(lambda w, c: "/clients/"), per_client=False),
+    Endpoint("clients:profile", FRONT_LINE, get(lambda w, c: f"/clients/{c.pk}/")),
+    Endpoint("clients:edit", {STAFF, CLINICIAN, CASE, MANAGER}, get(lambda w, c: f"/clients/{c.pk}/edit/")),
+    Endpoint("clients:contact", FRONT_LINE, post(lambda w, c: f"/clients/{c.pk}/contact/")),
+    Endpoint("clients:merge", {CASE, MANAGER}, get(lambda w, c: f"/clients/{c.pk}/merge/")),
+    Endpoint("clients:undo_merge", {CASE, MANAGER},
+             post(lambda w, c: f"/clients/merges/{w.merge.pk}/undo/"), per_client=False),
+    Endpoint("clients:anonymous", FRONT_LINE, post(lambda w, c: "/clients/anonymous/"), per_client=False),
+    Endpoint("clients:find_by_code", FRONT_LINE, opens_profile(
+        lambda http, w, c: http.post("/clients/code/", {"code": c.code}))),
+    Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
+    Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
+    Endpoint("sites:edit", {ADMIN}, get(lambda w, c: f"/sites/{w.cast.north.pk}/"), per_client=False),
+    Endpoint("sites:summary", {MANAGER, ME, ADMIN}, get(lambda w, c: "/sites/summary/"), per_client=False),
+    Endpoint("accounts:user_list", {ADMIN}, get(lambda w, c: "/account/users/"), per_client=False),
+    Endpoint("accounts:user_create", {ADMIN}, get(lambda w, c: "/account/users/new/"), per_client=False),
+    Endpoint("accounts:user_edit", {ADMIN},
+             get(lambda w, c: f"/account/users/{w.cast.nobody.pk}/"), per_client=False),
+    Endpoint("accounts:user_reset_2fa", {ADMIN},
+             post(lambda w, c: f"/account/users/{w.cast.nobody.pk}/reset-two-factor/"), per_client=False),
+    Endpoint("accounts:user_unlock", {ADMIN},
+             post(lambda w, c: f"/account/users/{w.cast.nobody.pk}/unlock/"), per_client=False),
+    Endpoint("accounts:choose_site", EVERYONE,
+             post(lambda w, c: "/account/site/", lambda w, c: {"site": w.cast.north.pk}), per_client=False),
+    Endpoint("audit:list", {ADMIN}, get(lambda w, c: "/audit/"), per_client=False),
+    Endpoint("audit:export", {ADMIN}, get(lambda w, c: "/audit/export.csv"), per_client=False),
+    Endpoint("audit:verify", {ADMIN}, post(lambda w, c: "/audit/verify/"), per_client=False),
+    Endpoint("home", EVERYONE, get(lambda w, c: "/"), per_client=False),
+    # JSON API
+    Endpoint("api:schema", EVERYONE, get(lambda w, c: "/api/v1/schema/"), per_client=False),
+    Endpoint("api:sites", EVERYONE, get(lambda w, c: "/api/v1/sites/"), per_client=False),
+    Endpoint("api:client_detail", FRONT_LINE, get(lambda w, c: f"/api/v1/clients/{c.pk}/")),
+    Endpoint("api:client_update", {STAFF, CLINICIAN, CASE, MANAGER},
+             api("patch", lambda w, c: f"/api/v1/clients/{c.pk}/", lambda w, c: {"injects": "yes"})),
+    Endpoint("api:client_lookup", FRONT_LINE,
+             api("post", lambda w, c: "/api/v1/clients/lookup/",
+                 lambda w, c: {"site": site_of(c), "uic": uic(order="7")})),
+    Endpoint("api:client_create", FRONT_LINE,
+             api("post", lambda w, c: "/api/v1/clients/",
+                 lambda w, c: {"site": site_of(c), "uic": uic(order="8"), "consent": True})),
+    Endpoint("api:contact_create", FRONT_LINE,
+             api("post", lambda w, c: "/api/v1/contacts/",
+                 lambda w, c: {"site": site_of(c), "client": str(c.pk)})),
+]
+
+OK = {200, 201, 302}
+DENIED = {403, 404}
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    own = make_client(cast.north, mother="OW")
+    other = make_client(cast.south, mother="OT")
+    twin = make_client(cast.north, mother="OW", order="2")
+    from harbour.clients import services
+
+    m = services.merge(cast[MANAGER], own, twin)
+    return World(cast, own, other, m)
+
+
+def test_every_url_is_in_the_matrix() -> None:
+    """A new screen or endpoint must be added to the matrix, with its expected roles."""
+    names: set[str] = set()
+
+    def walk(patterns: list, prefix: str = "") -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, f"{p.namespace}:" if p.namespace else prefix)
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(prefix + p.name)
+
+    walk(get_resolver().url_patterns)
+    covered = {e.name for e in ENDPOINTS} | {"accounts:login", "accounts:logout",
+                                              "accounts:two_factor", "api:client_update"}
+    # client_detail and client_update share one URL; login/logout/two-factor are tested apart.
+    assert names - covered == set()
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
+def test_each_role_reaches_only_what_it_needs_at_its_own_site(
+    world: World, role: str, endpoint: Endpoint
+) -> None:
+    http = login(world.cast[role])
+    status = endpoint.call(http, world, world.own)
+    if role in endpoint.allowed:
+        assert status in OK, f"{role} should reach {endpoint.name}, got {status}"
+    else:
+        assert status in DENIED, f"{role} must not reach {endpoint.name}, got {status}"
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.per_client], ids=lambda e: e.name)
+def test_no_role_reaches_a_client_of_another_site(world: World, role: str, endpoint: Endpoint) -> None:
+    http = login(world.cast[role])
+    status = endpoint.call(http, world, world.other)
+    if endpoint.name in {"api:client_lookup", "api:client_create"}:
+        # These carry the site in the body: South is not theirs, so refused outright.
+        assert status in DENIED
+        return
+    assert status in DENIED, f"{role} reached {endpoint.name} for another site's client: {status}"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
+def test_a_signed_out_visitor_reaches_nothing(world: World, endpoint: Endpoint) -> None:
+    status = endpoint.call(HttpClient(), world, world.own)
+    assert status in {302, 401, 403, 404}
+
+
+def test_staff_at_south_sees_south_clients_but_not_north_ones(world: World) -> None:
+    http = login(world.cast.sam)
+    assert http.get(f"/clients/{world.other.pk}/").status_code == 200
+    assert http.get(f"/clients/{world.own.pk}/").status_code == 403
+    assert http.get(f"/api/v1/clients/{world.own.pk}/").status_code == 404
+
+
+def test_a_regional_role_covers_every_site_of_its_region(world: World) -> None:
+    from tests.factory import make_user
+
+    regional = make_user("regional", Role.STAFF, world.cast.region)
+    http = login(regional)
+    assert http.get(f"/clients/{world.own.pk}/").status_code == 200
+    assert http.get(f"/clients/{world.other.pk}/").status_code == 200
+
+
+def test_a_person_who_gives_their_uic_at_another_site_is_linked_there(world: World) -> None:
+    """Finding by the full UIC works anywhere: the person is standing at the counter."""
+    http = login(world.cast.sam)
+    response = http.post("/clients/", form_data(mother="OW"))
+    assert response.status_code == 302
+    assert response["Location"] == f"/clients/{world.own.pk}/"
+    assert http.get(f"/clients/{world.own.pk}/").status_code == 200
+
+
+def test_a_user_without_a_role_sees_no_client(world: World) -> None:
+    http = login(world.cast.nobody)
+    assert http.get("/clients/").status_code == 403
+    assert http.get(f"/clients/{world.own.pk}/").status_code == 403
