@@ -93,11 +93,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "harbour.accounts.middleware.IdleTimeoutMiddleware",
     "harbour.accounts.middleware.TwoFactorRequiredMiddleware",
     "harbour.accounts.middleware.AccessMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -243,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Harbour's JSON API. Raw UICs are accepted, never returned.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "YesNoUnknownEnum": "harbour.clients.models.YesNoUnknown",
+        "GenderEnum": "harbour.clients.models.Gender",
+    },
 }
 
 LOGGING = {

@@ -18,7 +18,9 @@ from harbour.sites.models import Site, SiteKind
 PASSWORD = "correct horse battery staple"
 
 
-def uic(mother: str = "AN", father: str = "JO", sex: str = "F", year: str = "89", order: str = "1") -> dict[str, str]:
+def uic(
+    mother: str = "AN", father: str = "JO", sex: str = "F", year: str = "89", order: str = "1"
+) -> dict[str, str]:
     return {"mother": mother, "father": father, "sex": sex, "year": year, "order": order}
 
 
@@ -31,7 +33,9 @@ def form_data(**kwargs: str) -> dict[str, str]:
     return {f"uic_{k}": v for k, v in uic(**kwargs).items()}
 
 
-def make_site(code: str, kind: str = SiteKind.FIXED, parent: Site | None = None, name: str = "") -> Site:
+def make_site(
+    code: str, kind: str = SiteKind.FIXED, parent: Site | None = None, name: str = ""
+) -> Site:
     return Site.objects.create(code=code, name=name or code, kind=kind, parent=parent)
 
 
@@ -58,7 +62,9 @@ def login(user: User, http: HttpClient | None = None) -> HttpClient:
     http = http or HttpClient()
     http.force_login(user)
     if user.roles() & TWO_FACTOR_ROLES:
-        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="test", defaults={"confirmed": True}
+        )
         session = http.session
         session["otp_device_id"] = device.persistent_id
         session.save()

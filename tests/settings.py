@@ -11,4 +11,4 @@ os.environ.setdefault("HARBOUR_FIELD_KEYS", "f1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from harbour.settings import *  # noqa: E402,F403
+from harbour.settings import *  # noqa: F403

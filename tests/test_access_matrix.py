@@ -19,8 +19,13 @@ from harbour.clients.models import Client, Merge
 from tests.factory import Cast, form_data, login, make_client, uic
 
 OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN = (
-    Role.OUTREACH, Role.STAFF, Role.CLINICIAN, Role.CASE_MANAGER,
-    Role.SITE_MANAGER, Role.ME_OFFICER, Role.ADMIN,
+    Role.OUTREACH,
+    Role.STAFF,
+    Role.CLINICIAN,
+    Role.CASE_MANAGER,
+    Role.SITE_MANAGER,
+    Role.ME_OFFICER,
+    Role.ADMIN,
 )
 FRONT_LINE = {OUTREACH, STAFF, CLINICIAN, CASE, MANAGER}
 EVERYONE = set(Role)
@@ -85,28 +90,63 @@ ENDPOINTS = [
     # HTML screens
     Endpoint("clients:find", FRONT_LINE, get(lambda w, c: "/clients/"), per_client=False),
     Endpoint("clients:profile", FRONT_LINE, get(lambda w, c: f"/clients/{c.pk}/")),
-    Endpoint("clients:edit", {STAFF, CLINICIAN, CASE, MANAGER}, get(lambda w, c: f"/clients/{c.pk}/edit/")),
+    Endpoint(
+        "clients:edit",
+        {STAFF, CLINICIAN, CASE, MANAGER},
+        get(lambda w, c: f"/clients/{c.pk}/edit/"),
+    ),
     Endpoint("clients:contact", FRONT_LINE, post(lambda w, c: f"/clients/{c.pk}/contact/")),
     Endpoint("clients:merge", {CASE, MANAGER}, get(lambda w, c: f"/clients/{c.pk}/merge/")),
-    Endpoint("clients:undo_merge", {CASE, MANAGER},
-             post(lambda w, c: f"/clients/merges/{w.merge.pk}/undo/"), per_client=False),
-    Endpoint("clients:anonymous", FRONT_LINE, post(lambda w, c: "/clients/anonymous/"), per_client=False),
-    Endpoint("clients:find_by_code", FRONT_LINE, opens_profile(
-        lambda http, w, c: http.post("/clients/code/", {"code": c.code}))),
+    Endpoint(
+        "clients:undo_merge",
+        {CASE, MANAGER},
+        post(lambda w, c: f"/clients/merges/{w.merge.pk}/undo/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "clients:anonymous", FRONT_LINE, post(lambda w, c: "/clients/anonymous/"), per_client=False
+    ),
+    Endpoint(
+        "clients:find_by_code",
+        FRONT_LINE,
+        opens_profile(lambda http, w, c: http.post("/clients/code/", {"code": c.code})),
+    ),
     Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
     Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
-    Endpoint("sites:edit", {ADMIN}, get(lambda w, c: f"/sites/{w.cast.north.pk}/"), per_client=False),
-    Endpoint("sites:summary", {MANAGER, ME, ADMIN}, get(lambda w, c: "/sites/summary/"), per_client=False),
+    Endpoint(
+        "sites:edit", {ADMIN}, get(lambda w, c: f"/sites/{w.cast.north.pk}/"), per_client=False
+    ),
+    Endpoint(
+        "sites:summary", {MANAGER, ME, ADMIN}, get(lambda w, c: "/sites/summary/"), per_client=False
+    ),
     Endpoint("accounts:user_list", {ADMIN}, get(lambda w, c: "/account/users/"), per_client=False),
-    Endpoint("accounts:user_create", {ADMIN}, get(lambda w, c: "/account/users/new/"), per_client=False),
-    Endpoint("accounts:user_edit", {ADMIN},
-             get(lambda w, c: f"/account/users/{w.cast.nobody.pk}/"), per_client=False),
-    Endpoint("accounts:user_reset_2fa", {ADMIN},
-             post(lambda w, c: f"/account/users/{w.cast.nobody.pk}/reset-two-factor/"), per_client=False),
-    Endpoint("accounts:user_unlock", {ADMIN},
-             post(lambda w, c: f"/account/users/{w.cast.nobody.pk}/unlock/"), per_client=False),
-    Endpoint("accounts:choose_site", EVERYONE,
-             post(lambda w, c: "/account/site/", lambda w, c: {"site": w.cast.north.pk}), per_client=False),
+    Endpoint(
+        "accounts:user_create", {ADMIN}, get(lambda w, c: "/account/users/new/"), per_client=False
+    ),
+    Endpoint(
+        "accounts:user_edit",
+        {ADMIN},
+        get(lambda w, c: f"/account/users/{w.cast.nobody.pk}/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "accounts:user_reset_2fa",
+        {ADMIN},
+        post(lambda w, c: f"/account/users/{w.cast.nobody.pk}/reset-two-factor/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "accounts:user_unlock",
+        {ADMIN},
+        post(lambda w, c: f"/account/users/{w.cast.nobody.pk}/unlock/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "accounts:choose_site",
+        EVERYONE,
+        post(lambda w, c: "/account/site/", lambda w, c: {"site": w.cast.north.pk}),
+        per_client=False,
+    ),
     Endpoint("audit:list", {ADMIN}, get(lambda w, c: "/audit/"), per_client=False),
     Endpoint("audit:export", {ADMIN}, get(lambda w, c: "/audit/export.csv"), per_client=False),
     Endpoint("audit:verify", {ADMIN}, post(lambda w, c: "/audit/verify/"), per_client=False),
@@ -115,17 +155,38 @@ ENDPOINTS = [
     Endpoint("api:schema", EVERYONE, get(lambda w, c: "/api/v1/schema/"), per_client=False),
     Endpoint("api:sites", EVERYONE, get(lambda w, c: "/api/v1/sites/"), per_client=False),
     Endpoint("api:client_detail", FRONT_LINE, get(lambda w, c: f"/api/v1/clients/{c.pk}/")),
-    Endpoint("api:client_update", {STAFF, CLINICIAN, CASE, MANAGER},
-             api("patch", lambda w, c: f"/api/v1/clients/{c.pk}/", lambda w, c: {"injects": "yes"})),
-    Endpoint("api:client_lookup", FRONT_LINE,
-             api("post", lambda w, c: "/api/v1/clients/lookup/",
-                 lambda w, c: {"site": site_of(c), "uic": uic(order="7")})),
-    Endpoint("api:client_create", FRONT_LINE,
-             api("post", lambda w, c: "/api/v1/clients/",
-                 lambda w, c: {"site": site_of(c), "uic": uic(order="8"), "consent": True})),
-    Endpoint("api:contact_create", FRONT_LINE,
-             api("post", lambda w, c: "/api/v1/contacts/",
-                 lambda w, c: {"site": site_of(c), "client": str(c.pk)})),
+    Endpoint(
+        "api:client_update",
+        {STAFF, CLINICIAN, CASE, MANAGER},
+        api("patch", lambda w, c: f"/api/v1/clients/{c.pk}/", lambda w, c: {"injects": "yes"}),
+    ),
+    Endpoint(
+        "api:client_lookup",
+        FRONT_LINE,
+        api(
+            "post",
+            lambda w, c: "/api/v1/clients/lookup/",
+            lambda w, c: {"site": site_of(c), "uic": uic(order="7")},
+        ),
+    ),
+    Endpoint(
+        "api:client_create",
+        FRONT_LINE,
+        api(
+            "post",
+            lambda w, c: "/api/v1/clients/",
+            lambda w, c: {"site": site_of(c), "uic": uic(order="8"), "consent": True},
+        ),
+    ),
+    Endpoint(
+        "api:contact_create",
+        FRONT_LINE,
+        api(
+            "post",
+            lambda w, c: "/api/v1/contacts/",
+            lambda w, c: {"site": site_of(c), "client": str(c.pk)},
+        ),
+    ),
 ]
 
 OK = {200, 201, 302}
@@ -155,8 +216,12 @@ def test_every_url_is_in_the_matrix() -> None:
                 names.add(prefix + p.name)
 
     walk(get_resolver().url_patterns)
-    covered = {e.name for e in ENDPOINTS} | {"accounts:login", "accounts:logout",
-                                              "accounts:two_factor", "api:client_update"}
+    covered = {e.name for e in ENDPOINTS} | {
+        "accounts:login",
+        "accounts:logout",
+        "accounts:two_factor",
+        "api:client_update",
+    }
     # client_detail and client_update share one URL; login/logout/two-factor are tested apart.
     assert names - covered == set()
 
@@ -176,7 +241,9 @@ def test_each_role_reaches_only_what_it_needs_at_its_own_site(
 
 @pytest.mark.parametrize("role", [r.value for r in Role])
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.per_client], ids=lambda e: e.name)
-def test_no_role_reaches_a_client_of_another_site(world: World, role: str, endpoint: Endpoint) -> None:
+def test_no_role_reaches_a_client_of_another_site(
+    world: World, role: str, endpoint: Endpoint
+) -> None:
     http = login(world.cast[role])
     status = endpoint.call(http, world, world.other)
     if endpoint.name in {"api:client_lookup", "api:client_create"}:

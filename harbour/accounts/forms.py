@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.db.models import Q
 from django.forms import formset_factory
 
 from harbour.accounts.models import Membership, Role, User
@@ -77,15 +78,18 @@ def memberships_initial(user: User) -> list[dict[str, Any]]:
 
 
 def save_memberships(user: User, formset: Any) -> list[str]:
-    wanted = set()
+    wanted: set[tuple[str, int | None]] = set()
     for form in formset.forms:
         data = form.cleaned_data
         if data.get("role"):
             site = data.get("site")
             wanted.add((data["role"], site.pk if site else None))
-    current = set(Membership.objects.filter(user=user).values_list("role", "site_id"))
+    current: set[tuple[str, int | None]] = set(
+        Membership.objects.filter(user=user).values_list("role", "site_id")
+    )
     for role, site_id in current - wanted:
-        Membership.objects.filter(user=user, role=role, site_id=site_id).delete()
+        site_match = Q(site__isnull=True) if site_id is None else Q(site_id=site_id)
+        Membership.objects.filter(site_match, user=user, role=role).delete()
     for role, site_id in wanted - current:
         Membership.objects.create(user=user, role=role, site_id=site_id)
-    return sorted(f"{role}@{site_id or 'all'}" for role, site_id in wanted)
+    return sorted(f"{role}@{where or 'all'}" for role, where in wanted)

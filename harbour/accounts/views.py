@@ -9,9 +9,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -35,11 +36,11 @@ from harbour.sites.models import Site
 
 @public
 @sensitive_post_parameters("password")
-def login_view(request: HttpRequest) -> HttpResponse:
+def login_view(request: HttpRequest) -> HttpResponseBase:
     view = auth_views.LoginView.as_view(
         template_name="accounts/login.html", redirect_authenticated_user=True
     )
-    response: HttpResponse = view(request)
+    response = view(request)
     if request.method == "POST" and request.user.is_authenticated:
         record(request.user, "user.login", request.user, object_type="user")
     return response
@@ -47,7 +48,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @public
 @require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
+def logout_view(request: HttpRequest) -> HttpResponseBase:
     return auth_views.LogoutView.as_view()(request)
 
 
@@ -75,14 +76,24 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     assert device is not None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        allowed, why = device.verify_is_allowed()
+        if not allowed:
+            wait = ""
+            if why and why.get("locked_until"):
+                seconds = max(1, int((why["locked_until"] - timezone.now()).total_seconds()))
+                wait = f" Try again in {seconds} seconds."
+            form.add_error("token", "Too many wrong codes in a row." + wait)
+        elif device.verify_token(form.cleaned_data["token"]):
             if not device.confirmed:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 record(user, "user.two_factor_enrolled", user, object_type="user")
             otp_login(request, device)
             return HttpResponseRedirect(next_url)
-        form.add_error("token", "That code is not right, or it has expired. Try the newest one.")
+        else:
+            form.add_error(
+                "token", "That code is not right, or it has expired. Try the newest one."
+            )
     qr_svg = None
     secret = None
     if not enrolled:
@@ -138,9 +149,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     user = get_object_or_404(User, pk=pk) if pk else User()
     form = UserForm(request.POST or None, instance=user)
-    formset = MembershipFormSet(
-        request.POST or None, initial=memberships_initial(user), prefix="m"
-    )
+    formset = MembershipFormSet(request.POST or None, initial=memberships_initial(user), prefix="m")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         creating = user.pk is None
         with transaction.atomic():

@@ -10,7 +10,10 @@ from harbour.sites.models import Site
 
 
 class SiteSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # The metaclass moves declared fields aside, so this does not shadow Field.parent.
+    parent = serializers.CharField(  # type: ignore[assignment]
+        source="parent.code", read_only=True, default=None
+    )
 
     class Meta:
         model = Site
@@ -18,13 +21,20 @@ class SiteSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class ClientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    site = serializers.CharField(source="site.code", read_only=True)
 
     class Meta:
         model = Client
         fields = [
-            "id", "code", "gender", "birth_year", "injects", "opioid_dependent",
-            "site", "registered_on", "consent_on",
+            "id",
+            "code",
+            "gender",
+            "birth_year",
+            "injects",
+            "opioid_dependent",
+            "site",
+            "registered_on",
+            "consent_on",
         ]
         read_only_fields = fields
 
@@ -39,7 +49,9 @@ class UICField(serializers.DictField):
         scheme: Scheme = self.context["scheme"]
         unknown = set(values) - {c.key for c in scheme.components}
         if unknown:
-            raise serializers.ValidationError(f"Unknown component(s): {', '.join(sorted(unknown))}.")
+            raise serializers.ValidationError(
+                f"Unknown component(s): {', '.join(sorted(unknown))}."
+            )
         try:
             return scheme.parts(values)
         except UICError as exc:
@@ -61,7 +73,9 @@ class RegisterSerializer(serializers.Serializer):  # type: ignore[type-arg]
     site = SiteCodeField()
     uic = UICField()
     gender = serializers.ChoiceField(choices=Gender.choices, default=Gender.UNKNOWN)
-    birth_year = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+    birth_year = serializers.IntegerField(
+        min_value=1900, max_value=2100, required=False, allow_null=True
+    )
     injects = serializers.ChoiceField(choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN)
     opioid_dependent = serializers.ChoiceField(
         choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
@@ -80,7 +94,9 @@ class RegisterSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class ClientUpdateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     gender = serializers.ChoiceField(choices=Gender.choices, required=False)
-    birth_year = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+    birth_year = serializers.IntegerField(
+        min_value=1900, max_value=2100, required=False, allow_null=True
+    )
     injects = serializers.ChoiceField(choices=YesNoUnknown.choices, required=False)
     opioid_dependent = serializers.ChoiceField(choices=YesNoUnknown.choices, required=False)
 

@@ -69,7 +69,9 @@ class ClientLookup(APIView):
 class ClientCreate(APIView):
     capability = Cap.CLIENT_FIND
 
-    @extend_schema(request=s.RegisterSerializer, responses={201: s.ClientSerializer, 200: s.ClientSerializer})
+    @extend_schema(
+        request=s.RegisterSerializer, responses={201: s.ClientSerializer, 200: s.ClientSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = s.RegisterSerializer(data=request.data, context={"scheme": clients.scheme()})
         data.is_valid(raise_exception=True)

@@ -81,3 +81,6 @@ class ChainHead(models.Model):
     """One row that writers lock, so two entries never claim the same predecessor."""
 
     last_hash = models.CharField(max_length=64, default=GENESIS)
+
+    def __str__(self) -> str:
+        return self.last_hash

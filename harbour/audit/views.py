@@ -40,7 +40,8 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilter, QuerySet[AuditEvent]]:
             from harbour.clients.models import Client
 
             ids = [term] + [
-                str(pk) for pk in Client.objects.filter(code=term.upper()).values_list("pk", flat=True)
+                str(pk)
+                for pk in Client.objects.filter(code=term.upper()).values_list("pk", flat=True)
             ]
             events = events.filter(object_id__in=ids)
         if data["site"]:
@@ -78,13 +79,33 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
     def rows() -> Any:
         yield writer.writerow(
-            ["id", "at", "actor", "site", "action", "object_type", "object_id", "detail",
-             "prev_hash", "hash"]
+            [
+                "id",
+                "at",
+                "actor",
+                "site",
+                "action",
+                "object_type",
+                "object_id",
+                "detail",
+                "prev_hash",
+                "hash",
+            ]
         )
         for e in events.order_by("id").iterator(chunk_size=2000):
             yield writer.writerow(
-                [e.id, e.at.isoformat(), e.actor_name, e.site.code if e.site else "", e.action,
-                 e.object_type, e.object_id, e.detail, e.prev_hash, e.hash]
+                [
+                    e.id,
+                    e.at.isoformat(),
+                    e.actor_name,
+                    e.site.code if e.site else "",
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.detail,
+                    e.prev_hash,
+                    e.hash,
+                ]
             )
 
     stamp = dt.date.today().isoformat()

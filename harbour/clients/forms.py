@@ -75,7 +75,9 @@ class RegistrationForm(ProfileForm):
     consent = forms.BooleanField(
         required=True,
         label="The person agrees that Harbour keeps this record",
-        help_text="Without consent, record the contact as anonymous: the person gets every service.",
+        help_text=(
+            "Without consent, record the contact as anonymous: the person gets every service."
+        ),
     )
     phone = forms.CharField(
         required=False,

@@ -82,6 +82,9 @@ class ClientPartial(models.Model):
             models.UniqueConstraint(fields=["client", "position"], name="partial_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.client_id}#{self.position}"
+
 
 class ClientLink(models.Model):
     """A site where the client has been served, which lets that site's staff see the record."""
@@ -94,6 +97,9 @@ class ClientLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "site"], name="client_link_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} at {self.site_id}"
 
 
 class Merge(models.Model):
@@ -112,3 +118,6 @@ class Merge(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"merge {self.pk}: {self.merged_id} into {self.survivor_id}"

@@ -55,8 +55,7 @@ def find(parts: list[str]) -> Lookup:
     """
     all_d = ps.all_digests(parts)
     matches = {
-        c.pseudonym: c
-        for c in Client.objects.filter(pseudonym__in=[d.pseudonym for d in all_d])
+        c.pseudonym: c for c in Client.objects.filter(pseudonym__in=[d.pseudonym for d in all_d])
     }
     client = None
     for d in all_d:
@@ -71,10 +70,7 @@ def find(parts: list[str]) -> Lookup:
         for position, digest in enumerate(d.partials):
             condition |= Q(position=position, digest=digest)
     near_ids = set(ClientPartial.objects.filter(condition).values_list("client_id", flat=True))
-    near = {
-        Client.objects.get(pk=pk).active_record
-        for pk in near_ids
-    }
+    near = {Client.objects.get(pk=pk).active_record for pk in near_ids}
     near.discard(client)  # type: ignore[arg-type]
     return Lookup(client, sorted(near, key=lambda c: c.code))
 
@@ -167,7 +163,10 @@ def register(
         audit_action,
         client,
         site=site,
-        detail={"code": client.code, "duplicates_flagged": [c.code for c in found.possible_duplicates]},
+        detail={
+            "code": client.code,
+            "duplicates_flagged": [c.code for c in found.possible_duplicates],
+        },
     )
     return client, True
 
@@ -211,7 +210,7 @@ def _movable_relations() -> list[Any]:
     return [
         rel
         for rel in Client._meta.related_objects
-        if rel.related_model not in skip and rel.many_to_one
+        if rel.related_model not in skip and rel.one_to_many
     ]
 
 
@@ -221,9 +220,7 @@ def merge(actor: Any, survivor: Client, duplicate: Client, reason: str = "") -> 
         raise ClientError("A record cannot be merged with itself.", field="duplicate")
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise ClientError("One of these records is already merged.", field="duplicate")
-    locked = list(
-        Client.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
-    )
+    locked = list(Client.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk]))
     if len(locked) != 2:
         raise ClientError("One of these records no longer exists.", field="duplicate")
     moved: dict[str, Any] = {}
@@ -269,7 +266,9 @@ def undo_merge(actor: Any, m: Merge) -> None:
             continue
         model = apps.get_model(label)
         model.objects.filter(pk__in=info["ids"]).update(**{info["field"]: m.merged})
-    ClientLink.objects.filter(client=m.survivor, site_id__in=m.moved.get("links_added", [])).delete()
+    ClientLink.objects.filter(
+        client=m.survivor, site_id__in=m.moved.get("links_added", [])
+    ).delete()
     Client.objects.filter(pk=m.merged_id).update(merged_into=None, updated_at=timezone.now())
     m.undone_at = timezone.now()
     m.undone_by = actor

@@ -117,20 +117,32 @@ class Scheme:
 DEFAULT_SCHEME = Scheme(
     (
         Component(
-            "mother", "Mother's first name: first two letters", "letters", 2,
+            "mother",
+            "Mother's first name: first two letters",
+            "letters",
+            2,
             help="If unknown, use the first two letters of the name the person uses for her.",
         ),
         Component(
-            "father", "Father's first name: first two letters", "letters", 2,
+            "father",
+            "Father's first name: first two letters",
+            "letters",
+            2,
             help="If unknown, the person may choose two letters and keep them.",
         ),
         Component(
-            "sex", "Sex at birth", "choice", 1,
+            "sex",
+            "Sex at birth",
+            "choice",
+            1,
             choices=(("F", "Female"), ("M", "Male"), ("X", "Intersex or not given")),
         ),
         Component("year", "Year of birth: last two digits", "digits", 2),
         Component(
-            "order", "Birth order, or a digit the person chooses", "digits", 1,
+            "order",
+            "Birth order, or a digit the person chooses",
+            "digits",
+            1,
             help="1 for a first child, 2 for a second… or any digit the person will remember.",
         ),
     )

@@ -15,8 +15,9 @@ from harbour.clients import services
 from harbour.clients.forms import ClientEditForm, CodeForm, MergeForm, RegistrationForm, UICForm
 from harbour.clients.models import Client, ClientPartial, Merge
 from harbour.sites.models import Site
-from harbour.visits.models import Contact
 from harbour.visits import services as visits
+from harbour.visits.models import Contact
+
 
 def _working_site(request: HttpRequest) -> Site:
     site = current_site(request)
@@ -68,7 +69,11 @@ def find(request: HttpRequest) -> HttpResponse:
                 return _open(request, exc.client, site)
             messages.success(request, f"Registered. Client code: {client.code}")
             return redirect("clients:profile", pk=client.pk)
-    status = 200 if data is None or (uic_form.is_valid() and (not registering or reg_form.is_valid())) else 422
+    status = (
+        200
+        if data is None or (uic_form.is_valid() and (not registering or reg_form.is_valid()))
+        else 422
+    )
     return render(request, "clients/find.html", context, status=status)
 
 
@@ -76,7 +81,9 @@ def _open(request: HttpRequest, client: Client, site: Site) -> HttpResponse:
     """The person gave their UIC in person: open their record, linking this site if new."""
     if not access.client_scope(request.user, Cap.CLIENT_VIEW).filter(pk=client.pk).exists():
         services.link(request.user, client, site)
-        messages.info(request, "This client was registered at another site; they are now linked here too.")
+        messages.info(
+            request, "This client was registered at another site; they are now linked here too."
+        )
     return redirect("clients:profile", pk=client.pk)
 
 
@@ -88,14 +95,18 @@ def find_by_code(request: HttpRequest) -> HttpResponse:
     client = access.client_scope(request.user, Cap.CLIENT_VIEW).filter(code=code).first()
     if client is None:
         merged = Client.objects.filter(code=code, merged_into__isnull=False).first()
-        if merged is not None and access.client_scope(request.user, Cap.CLIENT_VIEW).filter(
-            pk=merged.active_record.pk
-        ).exists():
+        if (
+            merged is not None
+            and access.client_scope(request.user, Cap.CLIENT_VIEW)
+            .filter(pk=merged.active_record.pk)
+            .exists()
+        ):
             client = merged.active_record
     if client is None:
         messages.error(
             request,
-            "No client with that code at your sites. Check the code, or find the person by their UIC.",
+            "No client with that code at your sites. "
+            "Check the code, or find the person by their UIC.",
         )
         return redirect("clients:find")
     return redirect("clients:profile", pk=client.pk)
@@ -152,9 +163,15 @@ def profile(request: HttpRequest, pk: object) -> HttpResponse:
             "merges": merges,
             "duplicates": _near_duplicates(request, client),
             "show_phone": access.has(request.user, Cap.CLIENT_CONTACT_DETAILS, client.site)
-            or access.client_scope(request.user, Cap.CLIENT_CONTACT_DETAILS).filter(pk=client.pk).exists(),
-            "can_edit": access.client_scope(request.user, Cap.CLIENT_EDIT).filter(pk=client.pk).exists(),
-            "can_merge": access.client_scope(request.user, Cap.CLIENT_MERGE).filter(pk=client.pk).exists(),
+            or access.client_scope(request.user, Cap.CLIENT_CONTACT_DETAILS)
+            .filter(pk=client.pk)
+            .exists(),
+            "can_edit": access.client_scope(request.user, Cap.CLIENT_EDIT)
+            .filter(pk=client.pk)
+            .exists(),
+            "can_merge": access.client_scope(request.user, Cap.CLIENT_MERGE)
+            .filter(pk=client.pk)
+            .exists(),
         },
     )
 
@@ -162,7 +179,9 @@ def profile(request: HttpRequest, pk: object) -> HttpResponse:
 @requires(Cap.CLIENT_EDIT)
 def edit(request: HttpRequest, pk: object) -> HttpResponse:
     client = _client_for(request, pk, Cap.CLIENT_EDIT)
-    show_phone = access.client_scope(request.user, Cap.CLIENT_CONTACT_DETAILS).filter(pk=client.pk).exists()
+    show_phone = (
+        access.client_scope(request.user, Cap.CLIENT_CONTACT_DETAILS).filter(pk=client.pk).exists()
+    )
     original = Client.objects.get(pk=client.pk)
     form = ClientEditForm(request.POST or None, instance=client, show_phone=show_phone)
     if request.method == "POST" and form.is_valid():
@@ -173,7 +192,9 @@ def edit(request: HttpRequest, pk: object) -> HttpResponse:
     if request.method == "GET":
         services.viewed(request.user, client, current_site(request), what="edit")
     return render(
-        request, "clients/edit.html", {"client": original, "form": form},
+        request,
+        "clients/edit.html",
+        {"client": original, "form": form},
         status=422 if request.method == "POST" else 200,
     )
 
@@ -203,10 +224,16 @@ def merge(request: HttpRequest, pk: object) -> HttpResponse:
             except services.ClientError as exc:
                 form.add_error("duplicate", str(exc))
             else:
-                messages.success(request, f"{duplicate.code} was merged into {client.code}. This can be undone.")
+                messages.success(
+                    request, f"{duplicate.code} was merged into {client.code}. This can be undone."
+                )
                 return redirect("clients:profile", pk=client.pk)
-    return render(request, "clients/merge.html", {"client": client, "form": form},
-                  status=422 if request.method == "POST" else 200)
+    return render(
+        request,
+        "clients/merge.html",
+        {"client": client, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @requires(Cap.CLIENT_MERGE)
@@ -219,5 +246,7 @@ def undo_merge(request: HttpRequest, merge_pk: int) -> HttpResponse:
     except services.ClientError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"The merge was undone: {m.merged.code} is a separate record again.")
+        messages.success(
+            request, f"The merge was undone: {m.merged.code} is a separate record again."
+        )
     return redirect("clients:profile", pk=m.survivor_id)

@@ -33,7 +33,9 @@ def parse_ring(text: str, source: str) -> list[Key]:
             continue
         key_id, sep, encoded = line.partition(":")
         if not sep or not key_id.strip() or not encoded.strip():
-            raise ImproperlyConfigured(f"{source}: entry {number} must look like 'id:base64secret'.")
+            raise ImproperlyConfigured(
+                f"{source}: entry {number} must look like 'id:base64secret'."
+            )
         try:
             secret = base64.urlsafe_b64decode(encoded.strip().encode())
         except ValueError:

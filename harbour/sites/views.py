@@ -61,11 +61,12 @@ def summary(request: HttpRequest) -> HttpResponse:
     scope = access.scope(request.user, Cap.AGGREGATES)
     since = timezone.localdate() - dt.timedelta(days=30)
     sites = scope.filter(Site.objects.exclude(kind=SiteKind.REGION), field="id")
-    contacts = {
-        row["site"]: row
-        for row in Contact.objects.filter(date__gte=since, site__in=sites)
+    contacts: dict[int, tuple[int, int]] = {
+        site_id: (total, anon)
+        for site_id, total, anon in Contact.objects.filter(date__gte=since, site__in=sites)
         .values("site")
-        .annotate(total=Count("id"), anonymous=Count("id", filter=Q(client__isnull=True)))
+        .annotate(total=Count("id"), anon=Count("id", filter=Q(client__isnull=True)))
+        .values_list("site", "total", "anon")
     }
     registered = dict(
         Client.objects.filter(merged_into__isnull=True, site__in=sites)
@@ -77,8 +78,8 @@ def summary(request: HttpRequest) -> HttpResponse:
         {
             "site": site,
             "clients": registered.get(site.pk, 0),
-            "contacts": contacts.get(site.pk, {}).get("total", 0),
-            "anonymous": contacts.get(site.pk, {}).get("anonymous", 0),
+            "contacts": contacts.get(site.pk, (0, 0))[0],
+            "anonymous": contacts.get(site.pk, (0, 0))[1],
         }
         for site in sites
     ]

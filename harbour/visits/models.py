@@ -26,6 +26,9 @@ class Contact(models.Model):
         ordering = ["-date", "-created_at"]
         indexes = [models.Index(fields=["site", "date"])]
 
+    def __str__(self) -> str:
+        return f"contact {self.pk} on {self.date}"
+
     @property
     def anonymous(self) -> bool:
         return self.client_id is None

@@ -39,7 +39,9 @@ def record_contact(
                 ("date", existing.date, date),
             ):
                 if mine != theirs:
-                    raise ContactConflict(f"This contact id was recorded with another {name}.", name)
+                    raise ContactConflict(
+                        f"This contact id was recorded with another {name}.", name
+                    )
             return existing, False
     contact = Contact.objects.create(
         id=contact_id or uuid.uuid4(),
