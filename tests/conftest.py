@@ -56,7 +56,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         with item.config.stash[blocking_manager_key].unblock():
             triggers.drop(connection)
     yield
-    if flushes:
+    # After the last test the database itself is gone: nothing to put back.
+    if flushes and nextitem is not None:
         from django.db import connection
 
         from harbour.audit import triggers

@@ -90,6 +90,7 @@ ENDPOINTS = [
     # HTML screens
     Endpoint("clients:find", FRONT_LINE, get(lambda w, c: "/clients/"), per_client=False),
     Endpoint("clients:profile", FRONT_LINE, get(lambda w, c: f"/clients/{c.pk}/")),
+    Endpoint("clients:card", FRONT_LINE, get(lambda w, c: f"/clients/{c.pk}/card/")),
     Endpoint(
         "clients:edit",
         {STAFF, CLINICIAN, CASE, MANAGER},

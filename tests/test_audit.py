@@ -112,7 +112,7 @@ def test_changing_a_past_entry_is_detected(cast: Cast) -> None:
     problems = verify_chain()
     assert [p.event_id for p in problems] == [victim.pk]
     with pytest.raises(CommandError):
-        call_command("verify_audit")
+        call_command("verify-audit")
 
 
 def test_removing_a_past_entry_is_detected(cast: Cast) -> None:

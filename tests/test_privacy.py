@@ -93,7 +93,7 @@ def test_a_client_registered_under_an_old_key_is_found_and_rekeyed(
     assert client.key_id == "k2"
     # The card code never changes, whatever the key.
     assert found.client is not None and found.client.code == client.code
-    call_command("pseudonym_keys")
+    call_command("pseudonym-keys")
 
 
 def test_parts_are_normalised_so_small_differences_do_not_split_a_person(cast: Cast) -> None:
@@ -123,7 +123,7 @@ def test_the_phone_is_stored_encrypted_and_survives_key_rotation(
     assert PHONE not in stored and stored.startswith("gAAAA")
     new = "f2:" + base64.urlsafe_b64encode(b"r" * 32).decode()
     settings.FIELD_ENCRYPTION_KEYS = parse_ring(new, "t") + settings.FIELD_ENCRYPTION_KEYS  # type: ignore[attr-defined]
-    call_command("rotate_field_keys")
+    call_command("rotate-field-keys")
     settings.FIELD_ENCRYPTION_KEYS = parse_ring(new, "t")  # type: ignore[attr-defined]
     assert Client.objects.get(pk=client.pk).phone == PHONE
 

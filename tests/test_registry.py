@@ -144,3 +144,24 @@ def test_editing_a_client_keeps_what_was_stored_when_the_input_is_bad(cast: Cast
     assert "Consent" in page and "future" in page
     client.refresh_from_db()
     assert client.birth_year == 1980
+
+
+def test_pressing_record_twice_records_one_contact(cast: Cast) -> None:
+    client = make_client(cast.north)
+    http = login(cast["staff"])
+    form_id = "0b9f3a52-3e51-4f55-9d1e-6a0a1c7d2e11"
+    http.post(f"/clients/{client.pk}/contact/", {"contact_id": form_id})
+    again = http.post(f"/clients/{client.pk}/contact/", {"contact_id": form_id}, follow=True)
+    assert Contact.objects.count() == 1
+    assert "already recorded" in again.content.decode()
+    http.post("/clients/anonymous/", {"contact_id": "5d7c1b0e-8a61-4a8e-b8a5-2f0f3b9d6c40"})
+    http.post("/clients/anonymous/", {"contact_id": "5d7c1b0e-8a61-4a8e-b8a5-2f0f3b9d6c40"})
+    assert Contact.objects.filter(client__isnull=True).count() == 1
+
+
+def test_a_client_card_shows_the_code_and_nothing_else_about_the_person(cast: Cast) -> None:
+    client = make_client(cast.north, birth_year=1977)
+    page = login(cast["outreach"]).get(f"/clients/{client.pk}/card/").content.decode()
+    card = page.split('class="client-card"')[1]
+    assert client.code in card
+    assert "1977" not in card and "Female" not in card

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,6 +47,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "uic_form": uic_form,
         "reg_form": reg_form,
         "code_form": CodeForm(),
+        "contact_id": uuid.uuid4(),
         "site": site,
         "searched": False,
         "duplicates": [],
@@ -112,12 +115,28 @@ def find_by_code(request: HttpRequest) -> HttpResponse:
     return redirect("clients:profile", pk=client.pk)
 
 
+def _posted_contact_id(request: HttpRequest) -> uuid.UUID | None:
+    """Forms carry a fresh id, so a double click or a resent form records one contact."""
+    try:
+        return uuid.UUID(request.POST.get("contact_id", ""))
+    except ValueError:
+        return None
+
+
 @requires(Cap.CLIENT_FIND)
 @require_POST
 def anonymous_contact(request: HttpRequest) -> HttpResponse:
     site = _working_site(request)
-    visits.record_contact(request.user, site, None)
-    messages.success(request, "Anonymous contact recorded. Thank you.")
+    try:
+        _, created = visits.record_contact(
+            request.user, site, None, contact_id=_posted_contact_id(request)
+        )
+    except visits.ContactConflict:
+        created = False
+    if created:
+        messages.success(request, "Anonymous contact recorded. Thank you.")
+    else:
+        messages.info(request, "This contact was already recorded.")
     return redirect("clients:find")
 
 
@@ -161,6 +180,7 @@ def profile(request: HttpRequest, pk: object) -> HttpResponse:
             "contacts": contacts,
             "contact_count": Contact.objects.filter(client=client).count(),
             "merges": merges,
+            "contact_id": uuid.uuid4(),
             "duplicates": _near_duplicates(request, client),
             "show_phone": access.has(request.user, Cap.CLIENT_CONTACT_DETAILS, client.site)
             or access.client_scope(request.user, Cap.CLIENT_CONTACT_DETAILS)
@@ -203,9 +223,25 @@ def edit(request: HttpRequest, pk: object) -> HttpResponse:
 @require_POST
 def record_contact(request: HttpRequest, pk: object) -> HttpResponse:
     client = _client_for(request, pk, Cap.CLIENT_FIND)
-    visits.record_contact(request.user, _working_site(request), client)
-    messages.success(request, f"Contact recorded for {client.code}.")
+    try:
+        _, created = visits.record_contact(
+            request.user, _working_site(request), client, contact_id=_posted_contact_id(request)
+        )
+    except visits.ContactConflict:
+        created = False
+    if created:
+        messages.success(request, f"Contact recorded for {client.code}.")
+    else:
+        messages.info(request, "This contact was already recorded.")
     return redirect("clients:profile", pk=client.pk)
+
+
+@requires(Cap.CLIENT_VIEW)
+def card(request: HttpRequest, pk: object) -> HttpResponse:
+    """A card with the client code, for a person who wants one. Nothing else on it."""
+    client = _client_for(request, pk, Cap.CLIENT_VIEW)
+    services.viewed(request.user, client, current_site(request), what="card")
+    return render(request, "clients/card.html", {"client": client})
 
 
 @requires(Cap.CLIENT_MERGE)

@@ -5,15 +5,64 @@ document.addEventListener("DOMContentLoaded", function () {
     form.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
     select.addEventListener("change", function () { form.submit(); });
   });
-  // UIC parts: move to the next input once a part is complete, for speed at the counter.
-  document.querySelectorAll(".uic-grid input[maxlength]").forEach(function (input, i, all) {
-    input.addEventListener("input", function () {
-      input.value = input.value.toUpperCase();
-      if (input.value.length >= input.maxLength) {
-        var fields = Array.prototype.slice.call(document.querySelectorAll(".uic-grid input, .uic-grid select"));
-        var next = fields[fields.indexOf(input) + 1];
-        if (next) { next.focus(); }
+
+  // UIC parts: move to the next input once a part is complete, for speed at the
+  // counter. Many people press Tab after each part out of habit: the Tab that comes
+  // right after an automatic move is taken as already done, so it never skips a part.
+  document.querySelectorAll(".uic-grid").forEach(function (grid) {
+    var parts = Array.prototype.slice.call(grid.querySelectorAll("input, select"));
+    var movedTo = null;
+    parts.forEach(function (el) {
+      if (el.tagName === "INPUT" && el.maxLength > 0) {
+        el.addEventListener("input", function (event) {
+          var upper = el.value.toUpperCase();
+          if (upper !== el.value) {
+            var start = el.selectionStart, end = el.selectionEnd;
+            el.value = upper;
+            el.setSelectionRange(start, end);
+          }
+          var typed = !event.inputType || event.inputType.indexOf("insert") === 0;
+          var next = parts[parts.indexOf(el) + 1];
+          if (typed && next && el.value.length >= el.maxLength) {
+            next.focus();
+            movedTo = next;
+          }
+        });
       }
+      el.addEventListener("keydown", function (event) {
+        var plainTab = event.key === "Tab" && !event.shiftKey && !event.altKey &&
+          !event.ctrlKey && !event.metaKey;
+        if (plainTab && movedTo === el) { event.preventDefault(); }
+        movedTo = null;
+      });
+      el.addEventListener("mousedown", function () { movedTo = null; });
     });
+  });
+
+  // Enter in a region's inputs presses that region's button, not the form's first
+  // one: in "Register as a new client", Enter registers rather than searching again.
+  document.querySelectorAll("[data-enter-button]").forEach(function (region) {
+    var button = document.getElementById(region.getAttribute("data-enter-button"));
+    if (!button || !button.form) { return; }
+    region.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.key !== "Enter" || event.isComposing || target.tagName !== "INPUT") { return; }
+      if (target.type === "submit" || target.type === "button") { return; }
+      event.preventDefault();
+      if (button.form.requestSubmit) { button.form.requestSubmit(button); } else { button.click(); }
+    });
+  });
+
+  // After a submit, put the keyboard where the work goes on: the first field with
+  // an error, or else what the page marks with data-focus (e.g. "No client with
+  // this code"). This runs before the browser applies autofocus, so it wins.
+  var target = document.querySelector(
+    ".has-error input:not([type=hidden]), .has-error select, .has-error textarea"
+  ) || document.querySelector("[data-focus]");
+  if (target) { target.focus(); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
   });
 });
