@@ -1,0 +1,196 @@
+"""`harbour seed`, `harbour demo-logins` and `harbour demo-otp`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.db.models import F
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from harbour.accounts.models import TWO_FACTOR_ROLES, Role, User
+from harbour.audit.models import AuditEvent
+from harbour.clients import pseudonym as ps
+from harbour.clients import services as client_services
+from harbour.clients.models import Client, ClientLink, ClientPartial
+from harbour.clients.uic import DEFAULT_SCHEME
+from harbour.demo import services
+from harbour.visits.models import Contact
+from tests.factory import make_user
+
+END = dt.date(2026, 6, 30)
+SMALL_CLIENTS = 80
+
+
+def seed_small(seed: int) -> services.SeedResult:
+    return services.seed(seed=seed, sites=5, clients=SMALL_CLIENTS, days=30, end=END)
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def seed_demo() -> str:
+    return run("seed", "--demo", "--clients", "60", "--days", "14", "--end-date", END.isoformat())
+
+
+def fingerprint() -> tuple[list[str], int, str]:
+    """Client codes, the number of contacts, and a digest of every contact row."""
+    codes = sorted(Client.objects.values_list("code", flat=True))
+    rows = Contact.objects.order_by("id").values_list("id", "date", "site__code", "client__code")
+    digest = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+    return codes, len(rows), digest
+
+
+def seed_and_roll_back(seed: int) -> tuple[list[str], int, str]:
+    with transaction.atomic():
+        seed_small(seed)
+        result = fingerprint()
+        transaction.set_rollback(True)
+    return result
+
+
+@pytest.mark.django_db
+def test_the_same_seed_gives_the_same_programme() -> None:
+    first = seed_and_roll_back(7)
+    again = seed_and_roll_back(7)
+    other = seed_and_roll_back(8)
+    assert first[1] > 0
+    assert first == again
+    assert other[0] != first[0]
+
+
+@pytest.mark.django_db
+def test_no_raw_uic_reaches_the_database() -> None:
+    result = seed_small(3)
+    uics = result.programme.uics
+    assert len(uics) == SMALL_CLIENTS
+    stored = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            stored.extend(str(value) for row in cursor.fetchall() for value in row)
+    text = "\n".join(stored).upper()
+    assert not [uic for uic in uics if uic in text]
+
+
+@pytest.mark.django_db
+def test_every_client_has_partials_and_a_link_to_the_site_of_registration() -> None:
+    seed_small(4)
+    clients = Client.objects.count()
+    assert ClientPartial.objects.count() == clients * len(DEFAULT_SCHEME.components)
+    assert ClientLink.objects.filter(site_id=F("client__site_id")).count() == clients
+    anonymous = Contact.objects.filter(client=None).count()
+    assert 0.15 < anonymous / Contact.objects.count() < 0.30
+
+
+@pytest.mark.django_db
+def test_planted_near_duplicates_are_flagged_when_the_person_is_looked_up() -> None:
+    result = seed_small(5)
+    programme = result.programme
+    assert len(programme.near_duplicate_pairs) >= 2
+    for duplicate, original in programme.near_duplicate_pairs:
+        parts = DEFAULT_SCHEME.split(programme.uics[original])
+        original_code = ps.client_code(ps.digests(parts, ps.current_key()).pseudonym)
+        found = client_services.find(DEFAULT_SCHEME.split(programme.uics[duplicate]))
+        assert original_code in [c.code for c in found.possible_duplicates]
+
+
+@pytest.mark.django_db
+def test_seeding_writes_one_summary_audit_entry() -> None:
+    seed_small(6)
+    entries = list(AuditEvent.objects.all())
+    assert [e.action for e in entries] == ["demo.seed"]
+    assert entries[0].detail["clients"] == SMALL_CLIENTS
+    assert entries[0].detail["seed"] == 6
+
+
+@pytest.mark.django_db
+def test_the_demo_has_one_user_per_role_with_a_working_password() -> None:
+    output = seed_demo()
+    assert "7 demo users" in output
+    users = services.demo_users()
+    assert {role for u in users for role in u.roles()} == {r.value for r in Role}
+    for user in users:
+        assert user.check_password(services.demo_password(user.username))
+        assert services.is_demo_user(user)
+        has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        assert has_device == bool(user.roles() & TWO_FACTOR_ROLES)
+    staff = User.objects.get(username="staff")
+    assert staff.memberships.count() == 2  # so the site switcher shows
+    assert User.objects.get(username="me").memberships.get().site is None
+
+
+@pytest.mark.django_db
+def test_seeding_the_demo_again_changes_nothing() -> None:
+    seed_demo()
+    before = (Client.objects.count(), Contact.objects.count(), User.objects.count())
+    output = seed_demo()
+    assert "already here" in output
+    assert (Client.objects.count(), Contact.objects.count(), User.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_seeding_refuses_a_database_that_already_holds_a_programme(cast: Any) -> None:
+    with pytest.raises(CommandError, match="already holds"):
+        run("seed", "--clients", "10")
+    assert Client.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_logins_lists_every_demo_user_with_password_and_two_factor_hint() -> None:
+    assert "No demo users" in run("demo-logins")
+    seed_demo()
+    output = run("demo-logins")
+    assert "http://127.0.0.1:8000/" in output
+    for spec in services.DEMO_USERS:
+        assert spec.username in output
+        assert services.demo_password(spec.username) in output
+    assert ".venv/bin/harbour demo-otp <username>" in output
+
+
+@pytest.mark.django_db
+def test_demo_otp_prints_a_code_the_device_accepts() -> None:
+    seed_demo()
+    code = run("demo-otp", "sitemanager").strip()
+    assert len(code) == 6
+    assert code.isdigit()
+    device = TOTPDevice.objects.get(user__username="sitemanager")
+    assert device.verify_token(code)
+
+
+@pytest.mark.django_db
+def test_demo_otp_refuses_a_user_who_is_not_a_demo_user() -> None:
+    real = make_user("admin", Role.ADMIN, None, email="admin@example.org")
+    TOTPDevice.objects.create(user=real, name=services.DEVICE_NAME, confirmed=True)
+    with pytest.raises(CommandError, match="not a demo user"):
+        run("demo-otp", "admin")
+    with pytest.raises(CommandError, match="not a demo user"):
+        run("demo-otp", "nobody-at-all")
+
+
+@pytest.mark.django_db
+def test_seeding_the_demo_refuses_when_a_real_account_has_a_demo_name() -> None:
+    make_user("staff", Role.STAFF, None, email="staff@example.org")
+    with pytest.raises(CommandError, match="already taken"):
+        seed_demo()
+    assert Client.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "command", [("seed", "--demo"), ("seed",), ("demo-logins",), ("demo-otp", "admin")]
+)
+def test_demo_commands_refuse_to_run_in_production(settings: Any, command: tuple[str]) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        run(*command)
+    assert Client.objects.count() == 0
