@@ -147,3 +147,7 @@ DEFAULT_SCHEME = Scheme(
         ),
     )
 )
+
+
+def default_scheme_json() -> list[dict[str, Any]]:
+    return DEFAULT_SCHEME.to_json()

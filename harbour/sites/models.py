@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from django.db import models
 
-from harbour.clients.uic import DEFAULT_SCHEME
+from harbour.clients.uic import default_scheme_json
 
 
 class Organisation(models.Model):
@@ -11,7 +11,7 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200, default="Harbour programme")
     uic_scheme = models.JSONField(
-        default=DEFAULT_SCHEME.to_json,
+        default=default_scheme_json,
         help_text="Components of the unique identifier code, in order.",
     )
     dhis2_org_unit = models.CharField("DHIS2 organisation unit id", max_length=11, blank=True)

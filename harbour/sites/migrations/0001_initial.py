@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(default='Harbour programme', max_length=200)),
-                ('uic_scheme', models.JSONField(default=harbour.clients.uic.Scheme.to_json, help_text='Components of the unique identifier code, in order.')),
+                ('uic_scheme', models.JSONField(default=harbour.clients.uic.default_scheme_json, help_text='Components of the unique identifier code, in order.')),
                 ('dhis2_org_unit', models.CharField(blank=True, max_length=11, verbose_name='DHIS2 organisation unit id')),
             ],
         ),
