@@ -1,0 +1,18 @@
+"""The registry of per-file importers, in dependency order.
+
+To support another exchange file, write ``importers/<file>.py`` with an
+``Importer`` subclass and add it below, after the files it refers to (contacts
+refer to sites and clients, distributions to contacts, and so on). Files of the
+format that are not listed here are refused as "not supported yet".
+"""
+
+from __future__ import annotations
+
+from harbour.exchange.importers.base import Importer
+from harbour.exchange.importers.clients import ClientsImporter
+from harbour.exchange.importers.sites import SitesImporter
+
+IMPORTERS: tuple[type[Importer], ...] = (
+    SitesImporter,
+    ClientsImporter,
+)
