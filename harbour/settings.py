@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "harbour.audit",
     "harbour.clients",
     "harbour.visits",
+    "harbour.stock",
     "harbour.exchange",
     "harbour.demo",
     "harbour.api",

@@ -8,5 +8,7 @@ urlpatterns = [
     path("clients/", include("harbour.clients.urls")),
     path("sites/", include("harbour.sites.urls")),
     path("audit/", include("harbour.audit.urls")),
+    path("visits/", include("harbour.visits.urls")),
+    path("stock/", include("harbour.stock.urls")),
     path("api/v1/", include("harbour.api.urls")),
 ]

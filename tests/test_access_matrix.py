@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from harbour.accounts.models import Role
 from harbour.clients.models import Client, Merge
+from harbour.visits.models import SiteSession
 from tests.factory import Cast, form_data, login, make_client, uic
 
 OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN = (
@@ -37,6 +38,7 @@ class World:
     own: Client  # registered at North, where every role of the cast works
     other: Client  # registered at South only
     merge: Merge
+    session: SiteSession
 
 
 @dataclass
@@ -112,6 +114,47 @@ ENDPOINTS = [
         FRONT_LINE,
         opens_profile(lambda http, w, c: http.post("/clients/code/", {"code": c.code})),
     ),
+    Endpoint(
+        "visits:contact_anonymous",
+        FRONT_LINE,
+        get(lambda w, c: "/visits/contact/"),
+        per_client=False,
+    ),
+    Endpoint("visits:contact", FRONT_LINE, get(lambda w, c: f"/visits/contact/{c.pk}/")),
+    Endpoint(
+        "visits:overdose", FRONT_LINE, get(lambda w, c: "/visits/overdose/"), per_client=False
+    ),
+    Endpoint(
+        "visits:site", FRONT_LINE | {ME, ADMIN}, get(lambda w, c: "/visits/site/"), per_client=False
+    ),
+    Endpoint(
+        "visits:site_detail",
+        FRONT_LINE | {ME, ADMIN},
+        get(lambda w, c: f"/visits/site/{w.cast.north.pk}/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "stock:levels", FRONT_LINE | {ME, ADMIN}, get(lambda w, c: "/stock/"), per_client=False
+    ),
+    Endpoint("visits:catalogue", {ADMIN}, get(lambda w, c: "/visits/catalogue/"), per_client=False),
+    Endpoint(
+        "visits:catalogue_create",
+        {ADMIN},
+        get(lambda w, c: "/visits/catalogue/new/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "visits:catalogue_edit", {ADMIN}, get(lambda w, c: "/visits/catalogue/1/"), per_client=False
+    ),
+    Endpoint(
+        "visits:sessions", {MANAGER, ADMIN}, get(lambda w, c: "/visits/sessions/"), per_client=False
+    ),
+    Endpoint(
+        "visits:session_edit",
+        {MANAGER, ADMIN},
+        get(lambda w, c: f"/visits/sessions/{w.session.pk}/"),
+        per_client=False,
+    ),
     Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
     Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
     Endpoint(
@@ -180,6 +223,16 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "api:overdose_create",
+        FRONT_LINE,
+        api(
+            "post",
+            lambda w, c: "/api/v1/overdoses/",
+            lambda w, c: {"site": "NTH-01", "date": "2026-11-01", "outcome": "survived"},
+        ),
+        per_client=False,
+    ),
+    Endpoint(
         "api:contact_create",
         FRONT_LINE,
         api(
@@ -202,7 +255,8 @@ def world(cast: Cast) -> World:
     from harbour.clients import services
 
     m = services.merge(cast[MANAGER], own, twin)
-    return World(cast, own, other, m)
+    session = SiteSession.objects.create(site=cast.north, name="Women only", women_only=True)
+    return World(cast, own, other, m, session)
 
 
 def test_every_url_is_in_the_matrix() -> None:
@@ -283,6 +337,28 @@ def test_a_person_who_gives_their_uic_at_another_site_is_linked_there(world: Wor
     assert response.status_code == 302
     assert response["Location"] == f"/clients/{world.own.pk}/"
     assert http.get(f"/clients/{world.own.pk}/").status_code == 200
+
+
+def test_a_site_overview_of_another_site_is_refused(world: World) -> None:
+    for user in [world.cast["staff"], world.cast["me_officer"], world.cast["site_manager"]]:
+        assert login(user).get(f"/visits/site/{world.cast.south.pk}/").status_code == 403
+    assert login(world.cast.sam).get(f"/visits/site/{world.cast.south.pk}/").status_code == 200
+
+
+def test_only_staff_and_managers_record_stock_movements(world: World) -> None:
+    from harbour.visits.models import CatalogueItem
+
+    item = CatalogueItem.objects.get(code="condom")
+    body = {"action": "delivery", "item": item.pk, "quantity": "100"}
+    for role, allowed in [
+        ("staff", True),
+        ("site_manager", True),
+        ("outreach", False),
+        ("me_officer", False),
+        ("clinician", False),
+    ]:
+        status = login(world.cast[role]).post("/stock/", body).status_code
+        assert (status == 302) == allowed, f"{role}: {status}"
 
 
 def test_a_user_without_a_role_sees_no_client(world: World) -> None:

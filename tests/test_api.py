@@ -106,3 +106,73 @@ def test_a_contact_for_a_client_of_another_site_is_refused(cast: Cast) -> None:
         login(cast["outreach"]), "/api/v1/contacts/", {"site": "NTH-01", "client": str(other.pk)}
     )
     assert status == 400 and answer["errors"][0]["field"] == "client"
+
+
+def test_a_synced_contact_carries_what_was_handed_out_and_takes_it_off_the_stock(
+    cast: Cast,
+) -> None:
+    from harbour.stock.models import Balance
+
+    client = make_client(cast.north)
+    body = {
+        "id": str(uuid.uuid4()),
+        "site": "NTH-01",
+        "date": "2026-11-20",
+        "client": str(client.pk),
+        "distributions": [
+            {"item": "needle_syringe", "quantity": 20, "option": "1 ml 29G"},
+            {"item": "needle_syringe", "quantity": 10, "secondary": True},
+            {"item": "naloxone_kit", "quantity": 1},
+        ],
+        "info_topics": ["overdose"],
+        "naloxone_training": True,
+        "dropin_services": ["shower"],
+    }
+    http = login(cast["outreach"])
+    status, answer = post(http, "/api/v1/contacts/", body)
+    assert status == 201
+    assert len(answer["distributions"]) == 3
+    post(http, "/api/v1/contacts/", body)  # a second sync changes nothing
+    syringes = Balance.objects.get(site=cast.north, item__code="needle_syringe")
+    assert syringes.on_hand == -30
+    contact = Contact.objects.get()
+    assert contact.naloxone_training and contact.dropin_services == ["shower"]
+
+
+def test_an_unknown_item_or_option_is_refused_naming_it(cast: Cast) -> None:
+    status, answer = post(
+        login(cast["outreach"]),
+        "/api/v1/contacts/",
+        {
+            "site": "NTH-01",
+            "distributions": [
+                {"item": "teaspoon", "quantity": 1},
+                {"item": "needle_syringe", "quantity": 1, "option": "9 ml"},
+            ],
+        },
+    )
+    assert status == 400
+    fields = {e["field"] for e in answer["errors"]}
+    assert {"distributions[0].item", "distributions[1].option"} <= fields
+    assert not Contact.objects.exists()
+
+
+def test_an_overdose_report_syncs_once(cast: Cast) -> None:
+    from harbour.visits.models import Overdose
+
+    http = login(cast["outreach"])
+    body = {
+        "id": str(uuid.uuid4()),
+        "site": "NTH-01",
+        "date": "2026-11-20",
+        "naloxone_doses": 2,
+        "outcome": "survived",
+        "ems_called": "yes",
+    }
+    assert post(http, "/api/v1/overdoses/", body)[0] == 201
+    assert post(http, "/api/v1/overdoses/", body)[0] == 200
+    assert Overdose.objects.get().naloxone_doses == 2
+    status, answer = post(
+        http, "/api/v1/overdoses/", {**body, "id": str(uuid.uuid4()), "date": "2999-01-01"}
+    )
+    assert status == 400 and answer["errors"][0]["field"] == "date"

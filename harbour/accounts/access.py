@@ -30,30 +30,50 @@ class Cap(StrEnum):
     CLIENT_CONTACT_DETAILS = "client.contact_details"  # see or change the phone number
     CLIENT_MERGE = "client.merge"
     AGGREGATES = "aggregates.view"  # counts and indicators, no client records
+    SITE_OVERVIEW = "site.overview"  # a site's day: contacts, overdoses, stock levels
+    STOCK_MANAGE = "stock.manage"  # deliveries, transfers, adjustments, counts
+    SESSION_MANAGE = "session.manage"  # a site's regular sessions, e.g. women-only hours
+    CATALOGUE_MANAGE = "catalogue.manage"  # what the programme hands out
     SITE_MANAGE = "site.manage"
     USER_MANAGE = "user.manage"
     AUDIT_VIEW = "audit.view"
     SELF = "self"  # one's own account pages: any signed-in user
 
 
-_FRONT_LINE = {Cap.CLIENT_FIND, Cap.CLIENT_VIEW, Cap.SELF}
+_FRONT_LINE = {Cap.CLIENT_FIND, Cap.CLIENT_VIEW, Cap.SITE_OVERVIEW, Cap.SELF}
 
 POLICY: dict[str, frozenset[Cap]] = {
     Role.OUTREACH: frozenset(_FRONT_LINE),
-    Role.STAFF: frozenset(_FRONT_LINE | {Cap.CLIENT_EDIT}),
+    Role.STAFF: frozenset(_FRONT_LINE | {Cap.CLIENT_EDIT, Cap.STOCK_MANAGE}),
     Role.CLINICIAN: frozenset(_FRONT_LINE | {Cap.CLIENT_EDIT}),
     Role.CASE_MANAGER: frozenset(
         _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.CLIENT_CONTACT_DETAILS, Cap.CLIENT_MERGE}
     ),
     Role.SITE_MANAGER: frozenset(
         _FRONT_LINE
-        | {Cap.CLIENT_EDIT, Cap.CLIENT_CONTACT_DETAILS, Cap.CLIENT_MERGE, Cap.AGGREGATES}
+        | {
+            Cap.CLIENT_EDIT,
+            Cap.CLIENT_CONTACT_DETAILS,
+            Cap.CLIENT_MERGE,
+            Cap.AGGREGATES,
+            Cap.STOCK_MANAGE,
+            Cap.SESSION_MANAGE,
+        }
     ),
     # M&E officers work with numbers, never with a person's record.
-    Role.ME_OFFICER: frozenset({Cap.AGGREGATES, Cap.SELF}),
+    Role.ME_OFFICER: frozenset({Cap.AGGREGATES, Cap.SITE_OVERVIEW, Cap.SELF}),
     # Administrators run the system; they do not need to read client records.
     Role.ADMIN: frozenset(
-        {Cap.SITE_MANAGE, Cap.USER_MANAGE, Cap.AUDIT_VIEW, Cap.AGGREGATES, Cap.SELF}
+        {
+            Cap.SITE_MANAGE,
+            Cap.SESSION_MANAGE,
+            Cap.CATALOGUE_MANAGE,
+            Cap.USER_MANAGE,
+            Cap.AUDIT_VIEW,
+            Cap.AGGREGATES,
+            Cap.SITE_OVERVIEW,
+            Cap.SELF,
+        }
     ),
 }
 

@@ -191,9 +191,9 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:user_edit", pk=pk)
 
 
-def current_site(request: HttpRequest) -> Site | None:
+def current_site(request: HttpRequest, cap: Cap = Cap.CLIENT_FIND) -> Site | None:
     """The site the user is working at now (chosen in the header), if any."""
-    sites = access.working_sites(request.user)
+    sites = access.working_sites(request.user, cap)
     chosen = request.session.get("site_id")
     for site in sites:
         if site.pk == chosen:

@@ -6,17 +6,25 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 
+def _join(prefix: str, key: Any) -> str:
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{prefix}[{key}]"  # an item of a list: distributions[1].option
+    if key in ("non_field_errors", ""):
+        return prefix
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
 def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            out += _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
+            out += _flatten(value, _join(prefix, key))
         return out
     if isinstance(detail, list):
         out = []
-        for item in detail:
-            out += _flatten(item, prefix)
+        for index, item in enumerate(detail):
+            # A list of dicts holds one entry per submitted item (empty when it was fine).
+            out += _flatten(item, _join(prefix, index) if isinstance(item, dict) else prefix)
         return out
     return [{"field": prefix, "message": str(detail)}]
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("clients/lookup/", views.ClientLookup.as_view(), name="client_lookup"),
     path("clients/<uuid:pk>/", views.ClientDetail.as_view(), name="client_detail"),
     path("contacts/", views.ContactCreate.as_view(), name="contact_create"),
+    path("overdoses/", views.OverdoseCreate.as_view(), name="overdose_create"),
 ]

@@ -136,9 +136,28 @@ class ContactCreate(APIView):
                 client = _client(request, v["client"], Cap.CLIENT_FIND)
             except NotFound:
                 raise ValidationError({"client": "No such client at your sites."}) from None
+        lines = [
+            visits.Line(d["item"], d["quantity"], d.get("option", ""), d.get("secondary", False))
+            for d in v.get("distributions", [])
+        ]
+        extra = visits.Services(
+            returned_equipment=v.get("returned_equipment"),
+            info_topics=v.get("info_topics", []),
+            naloxone_training=v.get("naloxone_training", False),
+            dropin_services=v.get("dropin_services", []),
+            referral_note=v.get("referral_note", ""),
+            consumption=v.get("consumption"),
+            session=visits.current_session(site),
+        )
         try:
             contact, created = visits.record_contact(
-                request.user, site, client, contact_id=v.get("id"), date=v.get("date")
+                request.user,
+                site,
+                client,
+                contact_id=v.get("id"),
+                date=v.get("date"),
+                lines=lines,
+                services=extra,
             )
         except visits.ContactConflict as exc:
             return Response(
@@ -147,5 +166,40 @@ class ContactCreate(APIView):
             )
         return Response(
             s.ContactOutSerializer(contact).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class OverdoseCreate(APIView):
+    capability = Cap.CLIENT_FIND
+
+    @extend_schema(request=s.OverdoseSerializer, responses={201: s.OverdoseOutSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.OverdoseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        site = _site_for(request, v["site"])
+        client = None
+        if v.get("client"):
+            try:
+                client = _client(request, v["client"], Cap.CLIENT_FIND)
+            except NotFound:
+                raise ValidationError({"client": "No such client at your sites."}) from None
+        try:
+            overdose, created = visits.report_overdose(
+                request.user,
+                site,
+                date=v["date"],
+                client=client,
+                naloxone_doses=v["naloxone_doses"],
+                outcome=v["outcome"],
+                ems_called=v["ems_called"],
+                source=v["source"],
+                overdose_id=v.get("id"),
+            )
+        except visits.ContactConflict as exc:
+            raise ValidationError({exc.field: str(exc)}) from None
+        return Response(
+            s.OverdoseOutSerializer(overdose).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
