@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,18 @@ def _apply(site: Site, item: CatalogueItem, delta: int) -> None:
     # One UPDATE with the arithmetic done by the database: parallel writers add up
     # instead of overwriting each other's read-modify-write.
     Balance.objects.filter(site=site, item=item).update(on_hand=F("on_hand") + delta)
+
+
+def lock_balances(pairs: Iterable[tuple[Site, CatalogueItem]]) -> None:
+    """Lock the balance rows a transaction is about to change, always in the same order.
+
+    A writer that changes several balances (a contact with needles and swabs, a transfer
+    between two sites) would otherwise deadlock on PostgreSQL with one taking them in the
+    other order; in one order, the second simply waits for the first.
+    """
+    for site_id, item_id in sorted({(site.pk, item.pk) for site, item in pairs}):
+        Balance.objects.get_or_create(site_id=site_id, item_id=item_id)
+        Balance.objects.select_for_update().filter(site_id=site_id, item_id=item_id).first()
 
 
 def move(
@@ -82,6 +95,7 @@ def transfer(
     if source.pk == target.pk:
         raise StockError("Choose another site to send stock to.", "target")
     with transaction.atomic():
+        lock_balances([(source, item), (target, item)])
         out = move(
             actor,
             source,

@@ -7,14 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from harbour.audit.services import record
 from harbour.clients.models import Client
 from harbour.sites.models import Site
 from harbour.stock.models import Movement
-from harbour.stock.services import move
+from harbour.stock.services import lock_balances, move
 from harbour.visits.models import (
     CatalogueItem,
     ConsumptionSession,
@@ -93,35 +93,37 @@ def record_contact(
     if contact_id is not None:
         existing = Contact.objects.filter(pk=contact_id).first()
         if existing is not None:
-            for name, mine, theirs in (
-                ("site", existing.site_id, site.pk),
-                ("client", existing.client_id, client.pk if client else None),
-                ("date", existing.date, date),
-            ):
-                if mine != theirs:
-                    raise ContactConflict(
-                        f"This contact id was recorded with another {name}.", name
-                    )
-            return existing, False
+            return _same_contact(existing, site, client, date), False
     if date > timezone.localdate():
         raise ContactConflict("A contact cannot be in the future.", "date")
-    contact = Contact.objects.create(
-        id=contact_id or uuid.uuid4(),
-        date=date,
-        site=site,
-        client=client,
-        session=services.session,
-        returned_equipment=services.returned_equipment,
-        info_topics=services.info_topics,
-        naloxone_training=services.naloxone_training,
-        dropin_services=services.dropin_services,
-        referral_note=services.referral_note[:300],
-        external_id=external_id,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    for line in lines or []:
-        if line.quantity <= 0:
-            continue
+    try:
+        # A savepoint: when the same form arrives twice at the same moment, the second
+        # insert fails once the first commits (PostgreSQL) and gets the first contact.
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                id=contact_id or uuid.uuid4(),
+                date=date,
+                site=site,
+                client=client,
+                session=services.session,
+                returned_equipment=services.returned_equipment,
+                info_topics=services.info_topics,
+                naloxone_training=services.naloxone_training,
+                dropin_services=services.dropin_services,
+                referral_note=services.referral_note[:300],
+                external_id=external_id,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        existing = Contact.objects.filter(pk=contact_id).first() if contact_id else None
+        if existing is None:
+            raise
+        return _same_contact(existing, site, client, date), False
+    lines = [line for line in lines or [] if line.quantity > 0]
+    # Lock the balances in one order first: two contacts handing out the same items in
+    # another order would otherwise deadlock on PostgreSQL.
+    lock_balances([(site, line.item) for line in lines])
+    for line in lines:
         Distribution.objects.create(
             contact=contact,
             item=line.item,
@@ -145,6 +147,17 @@ def record_contact(
     return contact, True
 
 
+def _same_contact(existing: Contact, site: Site, client: Client | None, date: dt.date) -> Contact:
+    for name, mine, theirs in (
+        ("site", existing.site_id, site.pk),
+        ("client", existing.client_id, client.pk if client else None),
+        ("date", existing.date, date),
+    ):
+        if mine != theirs:
+            raise ContactConflict(f"This contact id was recorded with another {name}.", name)
+    return existing
+
+
 @transaction.atomic
 def report_overdose(
     actor: Any,
@@ -166,19 +179,27 @@ def report_overdose(
             return existing, False
     if date > timezone.localdate():
         raise ContactConflict("An overdose cannot be reported for a future date.", "date")
-    overdose = Overdose.objects.create(
-        id=overdose_id or uuid.uuid4(),
-        date=date,
-        site=site,
-        client=client,
-        contact=contact,
-        naloxone_doses=naloxone_doses,
-        outcome=outcome,
-        ems_called=ems_called,
-        source=source,
-        external_id=external_id,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
+    try:
+        # A savepoint, as for contacts: the same report sent twice at once saves one.
+        with transaction.atomic():
+            overdose = Overdose.objects.create(
+                id=overdose_id or uuid.uuid4(),
+                date=date,
+                site=site,
+                client=client,
+                contact=contact,
+                naloxone_doses=naloxone_doses,
+                outcome=outcome,
+                ems_called=ems_called,
+                source=source,
+                external_id=external_id,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        existing = Overdose.objects.filter(pk=overdose_id).first() if overdose_id else None
+        if existing is None:
+            raise
+        return existing, False
     record(
         actor,
         "overdose.report",
