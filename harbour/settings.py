@@ -189,6 +189,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project package is not an app, so its static folder must be named here.
+STATICFILES_DIRS = [BASE_DIR / "harbour" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)

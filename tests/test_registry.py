@@ -52,7 +52,7 @@ def test_registration_without_consent_is_refused_and_anonymous_service_is_offere
     response = http.post("/clients/", data)
     page = response.content.decode()
     assert response.status_code == 422
-    assert "This field is required" in page
+    assert "Ask the person for consent" in page
     assert "Record anonymous contact" in page
     assert not Client.objects.exists()
 

@@ -98,11 +98,16 @@ class Scope:
 
 
 NOWHERE = Scope(False, frozenset())
+EVERYWHERE = Scope(True, frozenset())
 
 
 def scope(user: Any, cap: Cap) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOWHERE
+    if cap == Cap.SELF:
+        # One's own account pages need no role: a person waiting for one must
+        # still be able to sign in, see that, and sign out.
+        return EVERYWHERE
     cache: dict[Cap, Scope] = user.__dict__.setdefault("_harbour_scopes", {})
     if cap in cache:
         return cache[cap]

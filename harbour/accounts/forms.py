@@ -39,6 +39,7 @@ class UserForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = User
         fields = ["username", "first_name", "last_name", "email", "is_active"]
+        help_texts = {"is_active": "Untick to stop this person signing in; their history is kept."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -81,7 +81,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             wait = ""
             if why and why.get("locked_until"):
                 seconds = max(1, int((why["locked_until"] - timezone.now()).total_seconds()))
-                wait = f" Try again in {seconds} seconds."
+                wait = f" Try again in {seconds} second{'s' if seconds != 1 else ''}."
             form.add_error("token", "Too many wrong codes in a row." + wait)
         elif device.verify_token(form.cleaned_data["token"]):
             if not device.confirmed:

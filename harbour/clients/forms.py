@@ -74,6 +74,9 @@ class ProfileForm(forms.Form):
 class RegistrationForm(ProfileForm):
     consent = forms.BooleanField(
         required=True,
+        error_messages={
+            "required": "Ask the person for consent, or record the contact as anonymous."
+        },
         label="The person agrees that Harbour keeps this record",
         help_text=(
             "Without consent, record the contact as anonymous: the person gets every service."
@@ -82,7 +85,7 @@ class RegistrationForm(ProfileForm):
     phone = forms.CharField(
         required=False,
         max_length=30,
-        label="Phone for reminders (optional)",
+        label="Phone for reminders",
         help_text="Only if the person wants reminders. Stored encrypted, never shown in lists.",
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
@@ -103,6 +106,12 @@ class ClientEditForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Client
         fields = ["gender", "birth_year", "injects", "opioid_dependent", "consent_on", "phone"]
         widgets = {"consent_on": forms.DateInput(attrs={"type": "date"})}
+        labels = {
+            "birth_year": "Year of birth",
+            "opioid_dependent": "Opioid-dependent",
+            "consent_on": "Consent given on",
+            "phone": "Phone for reminders",
+        }
 
     def __init__(self, *args: Any, show_phone: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,7 +147,7 @@ class CodeForm(forms.Form):
 
 class MergeForm(forms.Form):
     duplicate = forms.CharField(label="Code of the duplicate record", max_length=13)
-    reason = forms.CharField(required=False, max_length=200, label="Why (optional)")
+    reason = forms.CharField(required=False, max_length=200, label="Why")
     confirm = forms.BooleanField(
         label="I checked that both records are the same person", required=True
     )

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from harbour.sites.models import Site
+from harbour.sites.models import Site, SiteKind
 
 
 class SiteForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -23,3 +23,4 @@ class SiteForm(forms.ModelForm):  # type: ignore[type-arg]
             parents = parents.exclude(pk__in=below)
         self.fields["parent"].queryset = parents  # type: ignore[attr-defined]
         self.fields["parent"].empty_label = "None (top level)"  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [("", "Choose a kind"), *SiteKind.choices]  # type: ignore[attr-defined]
