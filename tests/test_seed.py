@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from harbour.accounts.models import TWO_FACTOR_ROLES, Role, User
@@ -21,15 +21,28 @@ from harbour.clients import services as client_services
 from harbour.clients.models import Client, ClientLink, ClientPartial
 from harbour.clients.uic import DEFAULT_SCHEME
 from harbour.demo import services
-from harbour.visits.models import Contact
+from harbour.demo.generate import RECENT_DAYS, WOMEN_ONLY_SESSION
+from harbour.sites.models import Site, SiteKind
+from harbour.stock.models import Balance, Movement
+from harbour.stock.services import levels
+from harbour.visits.models import (
+    CatalogueItem,
+    ConsumptionSession,
+    Contact,
+    Distribution,
+    Overdose,
+    SiteSession,
+)
 from tests.factory import make_user
 
 END = dt.date(2026, 6, 30)
 SMALL_CLIENTS = 80
 
 
-def seed_small(seed: int) -> services.SeedResult:
-    return services.seed(seed=seed, sites=5, clients=SMALL_CLIENTS, days=30, end=END)
+def seed_small(seed: int, batch_size: int = 1000) -> services.SeedResult:
+    return services.seed(
+        seed=seed, sites=5, clients=SMALL_CLIENTS, days=30, end=END, batch_size=batch_size
+    )
 
 
 def run(*args: str) -> str:
@@ -42,17 +55,38 @@ def seed_demo() -> str:
     return run("seed", "--demo", "--clients", "60", "--days", "14", "--end-date", END.isoformat())
 
 
+def rows(queryset: Any, *fields: str) -> list[str]:
+    """Rows as text, sorted: database ids differ between runs, so they are left out."""
+    return sorted(repr(row) for row in queryset.values_list(*fields))
+
+
 def fingerprint() -> tuple[list[str], int, str]:
-    """Client codes, the number of contacts, and a digest of every contact row."""
+    """Client codes, the number of contacts, and a digest of everything seeded for them."""
     codes = sorted(Client.objects.values_list("code", flat=True))
-    rows = Contact.objects.order_by("id").values_list("id", "date", "site__code", "client__code")
-    digest = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
-    return codes, len(rows), digest
+    contacts = rows(
+        Contact.objects,
+        *("id", "date", "site__code", "client__code", "session__weekday"),
+        *("returned_equipment", "info_topics", "naloxone_training", "dropin_services"),
+    )
+    everything = (
+        contacts,
+        rows(Distribution.objects, "contact", "item__code", "option", "quantity", "secondary"),
+        rows(ConsumptionSession.objects, "contact", "started", "ended", "overdose", "response"),
+        rows(
+            Overdose.objects,
+            *("id", "date", "site__code", "client__code", "contact", "source"),
+            *("naloxone_doses", "outcome", "ems_called"),
+        ),
+        rows(Movement.objects, "site__code", "item__code", "kind", "delta", "date", "contact"),
+        rows(Balance.objects, "site__code", "item__code", "on_hand"),
+    )
+    digest = hashlib.sha256(repr(everything).encode()).hexdigest()
+    return codes, len(contacts), digest
 
 
-def seed_and_roll_back(seed: int) -> tuple[list[str], int, str]:
+def seed_and_roll_back(seed: int, batch_size: int = 1000) -> tuple[list[str], int, str]:
     with transaction.atomic():
-        seed_small(seed)
+        seed_small(seed, batch_size)
         result = fingerprint()
         transaction.set_rollback(True)
     return result
@@ -66,6 +100,12 @@ def test_the_same_seed_gives_the_same_programme() -> None:
     assert first[1] > 0
     assert first == again
     assert other[0] != first[0]
+    assert other[2] != first[2]
+
+
+@pytest.mark.django_db
+def test_the_programme_does_not_depend_on_the_batch_size() -> None:
+    assert seed_and_roll_back(7, batch_size=3) == seed_and_roll_back(7)
 
 
 @pytest.mark.django_db
@@ -102,6 +142,94 @@ def test_planted_near_duplicates_are_flagged_when_the_person_is_looked_up() -> N
         original_code = ps.client_code(ps.digests(parts, ps.current_key()).pseudonym)
         found = client_services.find(DEFAULT_SCHEME.split(programme.uics[duplicate]))
         assert original_code in [c.code for c in found.possible_duplicates]
+
+
+@pytest.mark.django_db
+def test_most_contacts_hand_out_equipment_and_some_take_it_for_others() -> None:
+    seed_small(9)
+    contacts = Contact.objects.exclude(site__kind=SiteKind.PRISON)
+    with_needles = contacts.filter(distributions__item__code="needle_syringe").distinct()
+    assert with_needles.count() > 0.5 * contacts.count()
+    anonymous = Contact.objects.filter(client=None)
+    assert anonymous.filter(distributions__isnull=False).distinct().count() > 0.5 * len(anonymous)
+    for_others = contacts.filter(distributions__secondary=True).distinct().count()
+    assert 0.04 < for_others / contacts.count() < 0.25
+    options = CatalogueItem.objects.get(code="needle_syringe").options
+    given = [
+        d.option for d in Distribution.objects.filter(item__code="needle_syringe", secondary=False)
+    ]
+    assert set(given) <= set(options)
+    assert max(set(given), key=given.count) == options[0]
+
+
+@pytest.mark.django_db
+def test_every_balance_is_the_sum_of_its_ledger() -> None:
+    seed_small(10)
+    handed_out = Distribution.objects.aggregate(total=Sum("quantity"))["total"]
+    ledger = Movement.objects.filter(kind=Movement.Kind.DISTRIBUTION)
+    assert ledger.count() == Distribution.objects.count()
+    assert ledger.aggregate(total=Sum("delta"))["total"] == -handed_out
+    totals = {
+        (row["site"], row["item"]): row["total"]
+        for row in Movement.objects.values("site", "item").annotate(total=Sum("delta")).order_by()
+    }
+    balances = {(b.site_id, b.item_id): b.on_hand for b in Balance.objects.all()}
+    assert balances == totals
+    assert min(balances.values()) >= 0
+    delivered_to = set(
+        Movement.objects.filter(kind=Movement.Kind.DELIVERY).values_list("site", flat=True)
+    )
+    assert delivered_to == set(
+        Site.objects.exclude(kind=SiteKind.REGION).values_list("id", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_contacts_show_information_drop_in_services_sessions_and_consumption() -> None:
+    seed_small(11)
+    contacts = Contact.objects.all()
+    total = contacts.count()
+    assert 0.08 < contacts.exclude(info_topics=[]).count() / total < 0.35
+    drop_in = contacts.filter(site__kind=SiteKind.DROP_IN)
+    assert drop_in.exclude(dropin_services=[]).count() > 0.3 * drop_in.count()
+    assert not contacts.exclude(site__kind=SiteKind.DROP_IN).exclude(dropin_services=[]).exists()
+    dcr = contacts.filter(site__kind=SiteKind.DCR)
+    sessions = ConsumptionSession.objects.all()
+    assert sessions.filter(contact__site__kind=SiteKind.DCR).count() == sessions.count()
+    assert sessions.count() > 0.5 * dcr.count()
+    assert all(s.ended > s.started for s in sessions)
+    assert contacts.filter(returned_equipment__gt=0).exists()
+    with_sessions = Site.objects.filter(kind__in=[SiteKind.FIXED, SiteKind.DROP_IN])
+    women_only = SiteSession.objects.filter(women_only=True, name=WOMEN_ONLY_SESSION)
+    assert sorted(women_only.values_list("site", flat=True)) == sorted(
+        with_sessions.values_list("id", flat=True)
+    )
+    linked = list(contacts.filter(session__isnull=False).select_related("client", "session"))
+    assert linked
+    for contact in linked:
+        assert contact.session is not None and contact.client is not None
+        assert contact.client.gender in ("female", "transgender")
+        assert contact.date.weekday() == contact.session.weekday
+
+
+@pytest.mark.django_db
+def test_the_demos_main_site_had_overdoses_lately_and_is_running_low() -> None:
+    output = seed_demo()
+    for words in ("distributions", "consumption sessions", "overdoses", "stock movements"):
+        assert words in output
+    main = Site.objects.get(code="DAR-01")
+    recent = Overdose.objects.filter(site=main, date__gt=END - dt.timedelta(days=RECENT_DAYS))
+    assert recent.exists()
+    assert Overdose.objects.count() < Contact.objects.count() / 10
+    low = [line.item.code for line in levels(main, END) if line.warning]
+    assert "naloxone_kit" in low or "water_ampoule" in low
+    elsewhere = [
+        line
+        for site in Site.objects.exclude(kind=SiteKind.REGION).exclude(pk=main.pk)
+        for line in levels(site, END)
+        if line.on_hand and line.warning
+    ]
+    assert not elsewhere
 
 
 @pytest.mark.django_db

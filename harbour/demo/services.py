@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import reset_queries, transaction
+from django.db.models import Model, Sum
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -23,9 +24,23 @@ from harbour.audit.services import record
 from harbour.clients import pseudonym as ps
 from harbour.clients.models import Client, ClientLink, ClientPartial
 from harbour.clients.uic import DEFAULT_SCHEME
-from harbour.demo.generate import ClientPlan, Programme
+from harbour.demo.generate import (
+    ClientPlan,
+    ContactPlan,
+    DeliveryPlan,
+    OverdosePlan,
+    Programme,
+)
 from harbour.sites.models import Organisation, Site, SiteKind
-from harbour.visits.models import Contact
+from harbour.stock.models import Balance, Movement
+from harbour.visits.models import (
+    CatalogueItem,
+    ConsumptionSession,
+    Contact,
+    Distribution,
+    Overdose,
+    SiteSession,
+)
 
 DEMO_ORGANISATION = "Harbour demo programme"
 BENCHMARK_ORGANISATION = "Harbour benchmark programme"
@@ -114,6 +129,11 @@ class SeedResult:
             "second_site_links": c.second_site_links,
             "contacts": c.client_contacts + c.anonymous_contacts,
             "anonymous_contacts": c.anonymous_contacts,
+            "distributions": c.distributions,
+            "secondary_distributions": c.secondary_distributions,
+            "consumption_sessions": c.consumption_sessions,
+            "overdoses": c.overdoses,
+            "stock_movements": c.distributions + c.deliveries,
             "days": self.programme.days,
             "end": self.programme.end.isoformat(),
             "users": self.users,
@@ -134,21 +154,32 @@ def seed(
     started = time.monotonic()
     if demo and sites < 2:
         raise SeedError("The demo needs at least two sites.")
-    programme = Programme(
-        seed=seed, sites=sites, clients=clients, days=days, end=end or timezone.localdate()
-    )
     with transaction.atomic():
+        catalogue = list(CatalogueItem.objects.filter(active=True).order_by("sort_order", "code"))
+        programme = Programme(
+            seed=seed,
+            sites=sites,
+            clients=clients,
+            days=days,
+            end=end or timezone.localdate(),
+            catalogue={i.code: [str(o) for o in i.options or [] if o] for i in catalogue},
+        )
         _check_empty(demo)
         org = Organisation.get()
         org.name = DEMO_ORGANISATION if demo else BENCHMARK_ORGANISATION
         org.save(update_fields=["name"])
         site_ids = _write_sites(programme)
-        writer = _Writer(site_ids, batch_size)
+        writer = _Writer(programme, site_ids, {i.code: i.pk for i in catalogue}, batch_size)
         for plan in programme.clients():
             writer.add_client(plan)
         for contact in programme.anonymous_contacts():
-            writer.add_contact(contact.id, contact.date, site_ids[contact.site], None)
+            writer.add_contact(contact, None)
+        for overdose in programme.recent_overdoses():
+            writer.add_overdose(overdose)
+        for delivery in programme.deliveries():
+            writer.add_delivery(delivery)
         writer.flush()
+        _settle_balances(batch_size)
         result = SeedResult(
             programme,
             sites=len(programme.service_sites),
@@ -203,15 +234,27 @@ def _write_sites(programme: Programme) -> dict[str, int]:
 class _Writer:
     """Collects rows and writes them with bulk_create, a batch at a time."""
 
-    def __init__(self, site_ids: dict[str, int], batch_size: int) -> None:
+    def __init__(
+        self,
+        programme: Programme,
+        site_ids: dict[str, int],
+        item_ids: dict[str, int],
+        batch_size: int,
+    ) -> None:
         self.site_ids = site_ids
+        self.item_ids = item_ids
         self.batch_size = batch_size
         self.key = ps.current_key()
         self.codes: set[str] = set()
+        self.session_ids = _write_sessions(programme, site_ids)
         self.clients: list[Client] = []
         self.partials: list[ClientPartial] = []
         self.links: list[ClientLink] = []
         self.contacts: list[Contact] = []
+        self.consumption: list[ConsumptionSession] = []
+        self.distributions: list[Distribution] = []
+        self.movements: list[Movement] = []
+        self.overdoses: list[Overdose] = []
 
     def add_client(self, plan: ClientPlan) -> None:
         d = ps.digests(plan.parts, self.key)
@@ -249,34 +292,150 @@ class _Writer:
                 )
             )
         for contact in plan.contacts:
-            self.add_contact(
-                contact.id, contact.date, self.site_ids[contact.site], plan.id, check=False
-            )
-        if len(self.clients) >= self.batch_size or len(self.contacts) >= 20 * self.batch_size:
+            self.add_contact(contact, plan.id, check=False)
+        if len(self.clients) >= self.batch_size:
             self.flush()
+        else:
+            self._check()
 
-    def add_contact(
-        self, id: Any, date: dt.date, site_id: int, client_id: Any, *, check: bool = True
-    ) -> None:
-        self.contacts.append(Contact(id=id, date=date, site_id=site_id, client_id=client_id))
-        if check and len(self.contacts) >= 20 * self.batch_size:
+    def add_contact(self, plan: ContactPlan, client_id: Any, *, check: bool = True) -> None:
+        site_id = self.site_ids[plan.site]
+        self.contacts.append(
+            Contact(
+                id=plan.id,
+                date=plan.date,
+                site_id=site_id,
+                client_id=client_id,
+                session_id=self.session_ids.get(plan.site) if plan.women_only else None,
+                returned_equipment=plan.returned_equipment,
+                info_topics=plan.info_topics,
+                naloxone_training=plan.naloxone_training,
+                dropin_services=plan.dropin_services,
+            )
+        )
+        for line in plan.lines:
+            item_id = self.item_ids[line.item]
+            self.distributions.append(
+                Distribution(
+                    contact_id=plan.id,
+                    item_id=item_id,
+                    option=line.option,
+                    quantity=line.quantity,
+                    secondary=line.secondary,
+                )
+            )
+            # The same ledger entry record_contact writes for each line.
+            self.movements.append(
+                Movement(
+                    site_id=site_id,
+                    item_id=item_id,
+                    kind=Movement.Kind.DISTRIBUTION,
+                    delta=-line.quantity,
+                    date=plan.date,
+                    contact_id=plan.id,
+                )
+            )
+        if plan.consumption is not None:
+            c = plan.consumption
+            self.consumption.append(
+                ConsumptionSession(
+                    contact_id=plan.id,
+                    started=c.started,
+                    ended=c.ended,
+                    overdose=c.overdose,
+                    response=c.response,
+                )
+            )
+        for overdose in plan.overdoses:
+            self.add_overdose(overdose, check=False)
+        if check:
+            self._check()
+
+    def add_overdose(self, plan: OverdosePlan, *, check: bool = True) -> None:
+        self.overdoses.append(
+            Overdose(
+                id=plan.id,
+                date=plan.date,
+                site_id=self.site_ids[plan.site],
+                client_id=plan.client,
+                contact_id=plan.contact,
+                source=plan.source,
+                naloxone_doses=plan.naloxone_doses,
+                outcome=plan.outcome,
+                ems_called=plan.ems_called,
+            )
+        )
+        if check:
+            self._check()
+
+    def add_delivery(self, plan: DeliveryPlan) -> None:
+        self.movements.append(
+            Movement(
+                site_id=self.site_ids[plan.site],
+                item_id=self.item_ids[plan.item],
+                kind=Movement.Kind.DELIVERY,
+                delta=plan.quantity,
+                date=plan.date,
+                reason=plan.reason,
+            )
+        )
+        self._check()
+
+    def _check(self) -> None:
+        # Distributions and their ledger rows outnumber contacts about five to one.
+        if len(self.contacts) + len(self.movements) >= 20 * self.batch_size:
             self.flush()
 
     def flush(self) -> None:
         # Parents first, although foreign keys are only checked at commit.
-        Client.objects.bulk_create(self.clients, batch_size=self.batch_size)
-        ClientPartial.objects.bulk_create(self.partials, batch_size=self.batch_size)
-        ClientLink.objects.bulk_create(self.links, batch_size=self.batch_size)
-        Contact.objects.bulk_create(self.contacts, batch_size=self.batch_size)
-        for rows in (self.clients, self.partials, self.links, self.contacts):
+        batches: tuple[tuple[type[Model], list[Any]], ...] = (
+            (Client, self.clients),
+            (ClientPartial, self.partials),
+            (ClientLink, self.links),
+            (Contact, self.contacts),
+            (ConsumptionSession, self.consumption),
+            (Distribution, self.distributions),
+            (Movement, self.movements),
+            (Overdose, self.overdoses),
+        )
+        for model, rows in batches:
+            model._default_manager.bulk_create(rows, batch_size=self.batch_size)
             rows.clear()
         # With DEBUG on, Django keeps the last 9,000 statements: long INSERTs, hundreds of MB.
         reset_queries()
 
 
+def _write_sessions(programme: Programme, site_ids: dict[str, int]) -> dict[str, int]:
+    sessions = [
+        SiteSession(
+            site_id=site_ids[p.site],
+            name=p.name,
+            weekday=p.weekday,
+            starts=p.starts,
+            ends=p.ends,
+            women_only=p.women_only,
+        )
+        for p in programme.sessions
+    ]
+    SiteSession.objects.bulk_create(sessions)
+    return dict(SiteSession.objects.filter(women_only=True).values_list("site__code", "id"))
+
+
+def _settle_balances(batch_size: int) -> None:
+    """Each balance is the sum of its ledger, worked out once at the end."""
+    totals = Movement.objects.values("site", "item").annotate(total=Sum("delta")).order_by()
+    Balance.objects.bulk_create(
+        [Balance(site_id=t["site"], item_id=t["item"], on_hand=t["total"]) for t in totals],
+        batch_size=batch_size,
+        update_conflicts=True,
+        unique_fields=["site", "item"],
+        update_fields=["on_hand"],
+    )
+
+
 def _create_demo_users(programme: Programme, site_ids: dict[str, int]) -> list[str]:
     sites = programme.service_sites
-    front = next((s for s in sites if s.kind == SiteKind.FIXED), sites[0])
+    front = programme.main_site
     second = next(
         (s for s in sites if s.kind == SiteKind.DROP_IN and s.code != front.code),
         next(s for s in sites if s.code != front.code),

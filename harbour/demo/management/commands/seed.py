@@ -22,7 +22,8 @@ def _positive(text: str) -> int:
 class Command(BaseCommand):
     help = (
         "Fill an empty database with a made-up programme: sites, clients (pseudonymised "
-        "like real ones) and their contacts. The same --seed gives the same programme."
+        "like real ones), their contacts with what was handed out, overdoses and stock. "
+        "The same --seed gives the same programme."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,6 +71,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Seeded {s['regions']} regions, {s['sites']} sites, {s['clients']} clients "
             f"({s['near_duplicates']} near-duplicates), {s['contacts']} contacts "
-            f"({s['anonymous_contacts']} anonymous) over {s['days']} days{users}, "
-            f"seed {s['seed']}, in {result.elapsed:.1f} s."
+            f"({s['anonymous_contacts']} anonymous) with {s['distributions']} distributions "
+            f"({s['secondary_distributions']} for others), {s['consumption_sessions']} "
+            f"consumption sessions, {s['overdoses']} overdoses and {s['stock_movements']} "
+            f"stock movements over {s['days']} days{users}, seed {s['seed']}, "
+            f"in {result.elapsed:.1f} s."
         )
