@@ -118,11 +118,11 @@ def test_a_code_one_part_away_warns_of_a_possible_duplicate(phone: Screen) -> No
     assert page.url == phone.url(f"/clients/{first.pk}/")
 
 
-def test_an_anonymous_contact_is_counted_with_one_button(phone: Screen) -> None:
+def test_an_anonymous_visit_is_counted_with_one_button(phone: Screen) -> None:
     cast = make_cast()
     page = phone.page
     phone.sign_in(cast["outreach"])
-    phone.submit(page.get_by_role("button", name="Record anonymous contact"))
+    phone.submit(page.get_by_role("button", name="Count a visit only"))
     expect(page.get_by_role("status")).to_contain_text("Anonymous contact recorded")
     phone.check("find-anonymous-recorded")
     contact = Contact.objects.get()
@@ -139,7 +139,7 @@ def test_a_client_card_code_opens_the_record(phone: Screen) -> None:
     phone.submit(page.get_by_role("button", name="Open"))
     expect(page.get_by_role("heading", name=f"Client {client.code}")).to_be_visible()
 
-    phone.submit(page.get_by_role("button", name="Record a contact today"))
+    phone.submit(page.get_by_role("button", name="Quick visit, nothing handed out"))
     expect(page.get_by_role("status")).to_contain_text(f"Contact recorded for {client.code}")
     expect(page.locator("section", has_text="Contacts")).to_contain_text("North Centre")
     phone.check("profile-contact-recorded")
