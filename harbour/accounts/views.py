@@ -7,6 +7,7 @@ from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -199,6 +200,14 @@ def current_site(request: HttpRequest, cap: Cap = Cap.CLIENT_FIND) -> Site | Non
         if site.pk == chosen:
             return site
     return sites[0] if sites else None
+
+
+def working_site(request: HttpRequest, cap: Cap = Cap.CLIENT_FIND) -> Site:
+    """The current site, or 403 for a user with no site where ``cap`` applies."""
+    site = current_site(request, cap)
+    if site is None:
+        raise PermissionDenied("You are not assigned to a site where this is done.")
+    return site
 
 
 def context(request: HttpRequest) -> dict[str, Any]:

@@ -33,6 +33,16 @@ def _client(request: Request, pk: Any, cap: Cap) -> Client:
     return client
 
 
+def _optional_client(request: Request, pk: Any) -> Client | None:
+    """A record's client: none for an anonymous one, refused if not at the user's sites."""
+    if not pk:
+        return None
+    try:
+        return _client(request, pk, Cap.CLIENT_FIND)
+    except NotFound:
+        raise ValidationError({"client": "No such client at your sites."}) from None
+
+
 class SiteList(APIView):
     capability = Cap.SELF
 
@@ -130,12 +140,7 @@ class ContactCreate(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         site = _site_for(request, v["site"])
-        client = None
-        if v.get("client"):
-            try:
-                client = _client(request, v["client"], Cap.CLIENT_FIND)
-            except NotFound:
-                raise ValidationError({"client": "No such client at your sites."}) from None
+        client = _optional_client(request, v.get("client"))
         lines = [
             visits.Line(d["item"], d["quantity"], d.get("option", ""), d.get("secondary", False))
             for d in v.get("distributions", [])
@@ -179,12 +184,7 @@ class OverdoseCreate(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         site = _site_for(request, v["site"])
-        client = None
-        if v.get("client"):
-            try:
-                client = _client(request, v["client"], Cap.CLIENT_FIND)
-            except NotFound:
-                raise ValidationError({"client": "No such client at your sites."}) from None
+        client = _optional_client(request, v.get("client"))
         try:
             overdose, created = visits.report_overdose(
                 request.user,

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from harbour.accounts import access
 from harbour.accounts.access import Cap, requires
-from harbour.accounts.views import current_site
+from harbour.accounts.views import current_site, working_site
 from harbour.clients import pseudonym as ps
 from harbour.clients import services
 from harbour.clients.forms import ClientEditForm, CodeForm, MergeForm, RegistrationForm, UICForm
@@ -19,13 +18,6 @@ from harbour.clients.models import Client, ClientPartial, Merge
 from harbour.sites.models import Site
 from harbour.visits import services as visits
 from harbour.visits.models import Contact
-
-
-def _working_site(request: HttpRequest) -> Site:
-    site = current_site(request)
-    if site is None:
-        raise PermissionDenied("You are not assigned to a site where clients are served.")
-    return site
 
 
 @requires(Cap.CLIENT_FIND)
@@ -37,7 +29,7 @@ def find(request: HttpRequest) -> HttpResponse:
     or the browser history, and the response never repeats them once a record
     is found or made.
     """
-    site = _working_site(request)
+    site = working_site(request)
     scheme = services.scheme()
     data = request.POST if request.method == "POST" else None
     uic_form = UICForm(scheme, data, prefix=None)
@@ -126,7 +118,7 @@ def _posted_contact_id(request: HttpRequest) -> uuid.UUID | None:
 @requires(Cap.CLIENT_FIND)
 @require_POST
 def anonymous_contact(request: HttpRequest) -> HttpResponse:
-    site = _working_site(request)
+    site = working_site(request)
     try:
         _, created = visits.record_contact(
             request.user, site, None, contact_id=_posted_contact_id(request)
@@ -225,7 +217,7 @@ def record_contact(request: HttpRequest, pk: object) -> HttpResponse:
     client = _client_for(request, pk, Cap.CLIENT_FIND)
     try:
         _, created = visits.record_contact(
-            request.user, _working_site(request), client, contact_id=_posted_contact_id(request)
+            request.user, working_site(request), client, contact_id=_posted_contact_id(request)
         )
     except visits.ContactConflict:
         created = False

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 
 from harbour.accounts import access
 from harbour.accounts.access import Cap, requires
-from harbour.accounts.views import current_site
+from harbour.accounts.views import working_site
 from harbour.stock import services
 from harbour.stock.forms import MovementForm
 from harbour.stock.models import Movement
@@ -15,9 +15,7 @@ from harbour.stock.models import Movement
 
 @requires(Cap.SITE_OVERVIEW)
 def stock(request: HttpRequest) -> HttpResponse:
-    site = current_site(request, Cap.SITE_OVERVIEW)
-    if site is None:
-        raise PermissionDenied("You are not assigned to a site with stock.")
+    site = working_site(request, Cap.SITE_OVERVIEW)
     can_manage = access.has(request.user, Cap.STOCK_MANAGE, site)
     form = MovementForm(site, request.POST or None)
     if request.method == "POST":

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from harbour.accounts import access
 from harbour.accounts.access import Cap, requires
-from harbour.accounts.views import current_site
+from harbour.accounts.views import working_site
 from harbour.audit.services import record
 from harbour.visits.admin_forms import CatalogueItemForm, SiteSessionForm
 from harbour.visits.models import CatalogueItem, SiteSession
@@ -41,9 +40,7 @@ def catalogue_item(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @requires(Cap.SESSION_MANAGE)
 def sessions(request: HttpRequest) -> HttpResponse:
-    site = current_site(request, Cap.SESSION_MANAGE)
-    if site is None:
-        raise PermissionDenied("You manage no site.")
+    site = working_site(request, Cap.SESSION_MANAGE)
     form = SiteSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

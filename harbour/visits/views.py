@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from harbour.accounts import access
 from harbour.accounts.access import Cap, requires
-from harbour.accounts.views import current_site
+from harbour.accounts.views import working_site
 from harbour.clients import pseudonym as ps
 from harbour.clients.models import Client
 from harbour.sites.models import Site, SiteKind
@@ -25,17 +24,10 @@ from harbour.visits.models import Contact, Distribution, Overdose
 OVERDOSE_WINDOW_DAYS = 14
 
 
-def _working_site(request: HttpRequest) -> Site:
-    site = current_site(request)
-    if site is None:
-        raise PermissionDenied("You are not assigned to a site where people are served.")
-    return site
-
-
 @requires(Cap.CLIENT_FIND)
 def contact(request: HttpRequest, client_pk: uuid.UUID | None = None) -> HttpResponse:
     """The whole contact on one screen: what was handed out and what else was done."""
-    site = _working_site(request)
+    site = working_site(request)
     client = None
     if client_pk is not None:
         client = get_object_or_404(Client, pk=client_pk, merged_into__isnull=True)
@@ -75,7 +67,7 @@ def contact(request: HttpRequest, client_pk: uuid.UUID | None = None) -> HttpRes
 
 @requires(Cap.CLIENT_FIND)
 def overdose(request: HttpRequest) -> HttpResponse:
-    site = _working_site(request)
+    site = working_site(request)
     form = OverdoseForm(request.POST or None, initial={"overdose_id": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -109,10 +101,7 @@ def overdose(request: HttpRequest) -> HttpResponse:
 
 def _overview_site(request: HttpRequest, pk: int | None) -> Site:
     if pk is None:
-        site = current_site(request, Cap.SITE_OVERVIEW)
-        if site is None:
-            raise PermissionDenied("None of your sites serves people directly.")
-        return site
+        return working_site(request, Cap.SITE_OVERVIEW)
     site = get_object_or_404(Site, pk=pk)
     access.require(request.user, Cap.SITE_OVERVIEW, site)
     return site
