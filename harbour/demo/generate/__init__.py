@@ -1,0 +1,74 @@
+"""A made-up harm reduction programme, drawn from a seeded random generator.
+
+Nothing here touches the database: ``Programme`` yields plans (sites, clients with
+their contacts, anonymous contacts, a recent cluster of overdoses, stock deliveries)
+that ``harbour.demo.services`` writes in batches. Everything comes from
+``random.Random`` seeded with the programme's seed, in a fixed order that does not
+depend on batch sizes, so the same seed, end date and catalogue always give the same
+programme, whether it has 50 clients or 100,000.
+
+What happens in each contact (equipment handed out, information, drop-in services,
+consumption sessions, overdoses) is drawn from its own stream, so it never shifts the
+clients and contact dates drawn before it.
+
+The raw UICs exist only in memory here (``Programme.uics``, for tests to check that
+none of them reaches the database); the writer stores keyed digests only.
+
+The modules follow the streams (``rng.stream`` seeds each one):
+
+- ``sites``: the site layout, what each kind of site does and how busy it is, and the
+  women-only sessions, all fixed by the site count;
+- ``clients``: who the clients are and when they come (stream ``clients``);
+- ``contacts``: what happens in a contact (``services``) and anonymous contacts
+  (``anonymous``);
+- ``overdoses``: overdose details and the main site's recent cluster (``overdoses``);
+- ``stock``: deliveries sized from what was handed out (``stock``);
+- ``programme``: ``Programme``, which draws them in order and keeps the tallies.
+
+A draw added, removed or moved in a stream shifts everything that stream draws after
+it, for every seed, and leaves the other streams alone: to add something new without
+changing the rest of the programme, give it a stream of its own.
+"""
+
+from harbour.demo.generate.clients import REGISTRATION_DAYS, SECOND_SITE_SHARE
+from harbour.demo.generate.contacts import ANONYMOUS_SHARE
+from harbour.demo.generate.overdoses import RECENT_DAYS
+from harbour.demo.generate.plans import (
+    ClientPlan,
+    ConsumptionPlan,
+    ContactPlan,
+    Counts,
+    DeliveryPlan,
+    LinePlan,
+    OverdosePlan,
+)
+from harbour.demo.generate.programme import Programme
+from harbour.demo.generate.sites import (
+    REGIONS,
+    WOMEN_ONLY_SESSION,
+    SessionPlan,
+    SitePlan,
+    site_layout,
+)
+from harbour.demo.generate.stock import RUNNING_LOW
+
+__all__ = [
+    "ANONYMOUS_SHARE",
+    "RECENT_DAYS",
+    "REGIONS",
+    "REGISTRATION_DAYS",
+    "RUNNING_LOW",
+    "SECOND_SITE_SHARE",
+    "WOMEN_ONLY_SESSION",
+    "ClientPlan",
+    "ConsumptionPlan",
+    "ContactPlan",
+    "Counts",
+    "DeliveryPlan",
+    "LinePlan",
+    "OverdosePlan",
+    "Programme",
+    "SessionPlan",
+    "SitePlan",
+    "site_layout",
+]
