@@ -13,7 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from harbour.lib.env import env_bool, env_int, env_list, env_str
+from harbour.lib.env import env_bool, env_decimal, env_int, env_list, env_str
 from harbour.lib.keys import MIN_PSEUDONYM_KEY_BYTES, load_ring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "harbour.clients",
     "harbour.visits",
     "harbour.stock",
+    "harbour.ost",
     "harbour.exchange",
     "harbour.demo",
     "harbour.api",
@@ -182,6 +183,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = env_str("HARBOUR_OTP_ISSUER", "Harbour")
+
+# OST: the largest dose change a nurse may make without a clinician, per medication.
+OST_DOSE_STEP_MG = {
+    "methadone": env_decimal("HARBOUR_OST_STEP_METHADONE_MG", "10"),
+    "buprenorphine": env_decimal("HARBOUR_OST_STEP_BUPRENORPHINE_MG", "2"),
+    "diacetylmorphine": env_decimal("HARBOUR_OST_STEP_DIACETYLMORPHINE_MG", "30"),
+    "other": env_decimal("HARBOUR_OST_STEP_OTHER_MG", "5"),
+}
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("audit/", include("harbour.audit.urls")),
     path("visits/", include("harbour.visits.urls")),
     path("stock/", include("harbour.stock.urls")),
+    path("ost/", include("harbour.ost.urls")),
     path("api/v1/", include("harbour.api.urls")),
 ]

@@ -7,6 +7,7 @@ harbour/accounts/access.py, so a change to the policy that nobody meant shows he
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,8 +17,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from harbour.accounts.models import Role
 from harbour.clients.models import Client, Merge
+from harbour.ost import services as ost
+from harbour.ost.models import Episode
 from harbour.visits.models import SiteSession
-from tests.factory import Cast, form_data, login, make_client, uic
+from tests.factory import Cast, form_data, login, make_client, today, uic
 
 OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN = (
     Role.OUTREACH,
@@ -39,6 +42,10 @@ class World:
     other: Client  # registered at South only
     merge: Merge
     session: SiteSession
+    episodes: dict[object, Episode]
+
+    def episode_for(self, client: Client) -> Episode:
+        return self.episodes[client.pk]
 
 
 @dataclass
@@ -155,6 +162,69 @@ ENDPOINTS = [
         get(lambda w, c: f"/visits/sessions/{w.session.pk}/"),
         per_client=False,
     ),
+    Endpoint("ost:dispensing", {STAFF, CLINICIAN}, get(lambda w, c: "/ost/"), per_client=False),
+    Endpoint(
+        "ost:dose_review",
+        {STAFF, CLINICIAN, CASE, MANAGER},
+        get(lambda w, c: "/ost/dose-review/"),
+        per_client=False,
+    ),
+    Endpoint("ost:enrol", {CLINICIAN}, get(lambda w, c: f"/ost/enrol/{c.pk}/")),
+    Endpoint(
+        "ost:episode",
+        {STAFF, CLINICIAN, CASE, MANAGER},
+        get(lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/"),
+    ),
+    Endpoint(
+        "ost:dispense",
+        {STAFF, CLINICIAN},
+        post(
+            lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/dispense/",
+            lambda w, c: {"taken": "observed"},
+        ),
+    ),
+    Endpoint(
+        "ost:prescribe",
+        {STAFF, CLINICIAN},
+        post(
+            lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/prescribe/",
+            lambda w, c: {
+                "dose_mg": "65",
+                "phase": "maintenance",
+                "valid_from": str(today()),
+                "reason": "Person asks for a small increase",
+            },
+        ),
+    ),
+    Endpoint(
+        "ost:review",
+        {CLINICIAN},
+        post(
+            lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/review/",
+            lambda w, c: {"note": "Checked"},
+        ),
+    ),
+    Endpoint(
+        "ost:end",
+        {CLINICIAN},
+        post(
+            lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/end/",
+            lambda w, c: {"end_date": str(today()), "reason": "transferred"},
+        ),
+    ),
+    Endpoint(
+        "ost:take_homes",
+        {STAFF, CLINICIAN},
+        post(
+            lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/take-homes/",
+            lambda w, c: {"start": str(today()), "days": "1"},
+        ),
+    ),
+    Endpoint(
+        "ost:letter",
+        {CLINICIAN},
+        get(lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/travel-letter.pdf"),
+    ),
     Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
     Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
     Endpoint(
@@ -256,7 +326,19 @@ def world(cast: Cast) -> World:
 
     m = services.merge(cast[MANAGER], own, twin)
     session = SiteSession.objects.create(site=cast.north, name="Women only", women_only=True)
-    return World(cast, own, other, m, session)
+    episodes = {}
+    for client, site in [(own, cast.north), (other, cast.south)]:
+        episodes[client.pk] = ost.enrol(
+            cast["clinician"],
+            client,
+            site,
+            medication="methadone",
+            start_date=today(),
+            consent_on=today(),
+            dose_mg=Decimal("60"),
+            phase="maintenance",
+        )
+    return World(cast, own, other, m, session, episodes)
 
 
 def test_every_url_is_in_the_matrix() -> None:

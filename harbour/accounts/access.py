@@ -34,6 +34,9 @@ class Cap(StrEnum):
     STOCK_MANAGE = "stock.manage"  # deliveries, transfers, adjustments, counts
     SESSION_MANAGE = "session.manage"  # a site's regular sessions, e.g. women-only hours
     CATALOGUE_MANAGE = "catalogue.manage"  # what the programme hands out
+    OST_VIEW = "ost.view"  # a person's OST episodes, prescriptions and doses
+    OST_DISPENSE = "ost.dispense"  # give doses, small dose changes within the step
+    OST_PRESCRIBE = "ost.prescribe"  # enrol, prescribe, review, end an episode
     SITE_MANAGE = "site.manage"
     USER_MANAGE = "user.manage"
     AUDIT_VIEW = "audit.view"
@@ -44,10 +47,15 @@ _FRONT_LINE = {Cap.CLIENT_FIND, Cap.CLIENT_VIEW, Cap.SITE_OVERVIEW, Cap.SELF}
 
 POLICY: dict[str, frozenset[Cap]] = {
     Role.OUTREACH: frozenset(_FRONT_LINE),
-    Role.STAFF: frozenset(_FRONT_LINE | {Cap.CLIENT_EDIT, Cap.STOCK_MANAGE}),
-    Role.CLINICIAN: frozenset(_FRONT_LINE | {Cap.CLIENT_EDIT}),
+    # Site staff include the nurses who dispense OST.
+    Role.STAFF: frozenset(
+        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.STOCK_MANAGE, Cap.OST_VIEW, Cap.OST_DISPENSE}
+    ),
+    Role.CLINICIAN: frozenset(
+        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.OST_VIEW, Cap.OST_DISPENSE, Cap.OST_PRESCRIBE}
+    ),
     Role.CASE_MANAGER: frozenset(
-        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.CLIENT_CONTACT_DETAILS, Cap.CLIENT_MERGE}
+        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.CLIENT_CONTACT_DETAILS, Cap.CLIENT_MERGE, Cap.OST_VIEW}
     ),
     Role.SITE_MANAGER: frozenset(
         _FRONT_LINE
@@ -58,6 +66,7 @@ POLICY: dict[str, frozenset[Cap]] = {
             Cap.AGGREGATES,
             Cap.STOCK_MANAGE,
             Cap.SESSION_MANAGE,
+            Cap.OST_VIEW,
         }
     ),
     # M&E officers work with numbers, never with a person's record.

@@ -172,6 +172,10 @@ def profile(request: HttpRequest, pk: object) -> HttpResponse:
             "contacts": contacts,
             "contact_count": Contact.objects.filter(client=client).count(),
             "merges": merges,
+            "ost_episodes": client.ost_episodes.select_related("site")
+            if access.has(request.user, Cap.OST_VIEW)
+            else None,
+            "can_enrol": access.has(request.user, Cap.OST_PRESCRIBE),
             "contact_id": uuid.uuid4(),
             "duplicates": _near_duplicates(request, client),
             "show_phone": access.has(request.user, Cap.CLIENT_CONTACT_DETAILS, client.site)

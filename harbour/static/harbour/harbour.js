@@ -66,3 +66,28 @@ document.addEventListener("DOMContentLoaded", function () {
     button.addEventListener("click", function () { window.print(); });
   });
 });
+// Dispensing: typing a client code narrows the list; Enter with one match gives the dose.
+document.addEventListener("DOMContentLoaded", function () {
+  var filter = document.querySelector("[data-dispense-filter]");
+  if (!filter) { return; }
+  var rows = Array.prototype.slice.call(document.querySelectorAll(".dispense-row"));
+  var status = document.querySelector("[data-filter-status]");
+  function visible() { return rows.filter(function (r) { return !r.hidden; }); }
+  filter.addEventListener("input", function () {
+    var q = filter.value.toUpperCase().replace(/[^0-9A-Z]/g, "");
+    rows.forEach(function (r) {
+      r.hidden = q !== "" && r.getAttribute("data-code").replace("-", "").indexOf(q) !== 0;
+    });
+    var n = visible().length;
+    status.textContent = q === "" ? "" : (n === 1 ? "One person: press Enter to give the dose." : n + " people match.");
+  });
+  filter.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter") { return; }
+    e.preventDefault();
+    var shown = visible();
+    if (shown.length === 1) {
+      var button = shown[0].querySelector("[data-give]");
+      if (button) { button.form.submit(); } else { shown[0].querySelector("a").focus(); }
+    }
+  });
+});
