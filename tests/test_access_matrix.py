@@ -7,9 +7,9 @@ harbour/accounts/access.py, so a change to the policy that nobody meant shows he
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.test import Client as HttpClient
