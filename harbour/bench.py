@@ -83,6 +83,70 @@ def main() -> None:
     print(line("find a returning client by UIC (with near-duplicate check)", find_ms))
     print(f"peak Python memory during the timed part: {peak / 1e6:.1f} MB")
     sys.stdout.flush()
+    bench_dispensing(int(os.environ.get("BENCH_OST_CLIENTS", "500")))
+
+
+def bench_dispensing(people: int) -> None:
+    """A nurse's action: press Give (POST), then the board with everyone reloads (GET)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.test import Client as Browser
+    from django.utils import timezone
+
+    from harbour.accounts.models import Membership, Role, User
+    from harbour.clients.models import Client
+    from harbour.ost import services as ost
+    from harbour.ost.models import Episode
+    from harbour.sites.models import Site, SiteKind
+
+    site = Site.objects.create(code="BENCH-OST", name="Bench OST clinic", kind=SiteKind.FIXED)
+    nurse = User.objects.create_user("bench-nurse", password=None)
+    doctor = User.objects.create_user("bench-doctor", password=None)
+    Membership.objects.create(user=nurse, role=Role.STAFF, site=site)
+    Membership.objects.create(user=doctor, role=Role.CLINICIAN, site=site)
+    start = timezone.localdate() - dt.timedelta(days=200)
+    clients = list(Client.objects.filter(merged_into__isnull=True)[:people])
+    t = time.perf_counter()
+    for i, client in enumerate(clients):
+        ost.enrol(
+            doctor,
+            client,
+            site,
+            medication="methadone" if i % 4 else "buprenorphine",
+            start_date=start,
+            consent_on=start,
+            dose_mg=Decimal("70") if i % 4 else Decimal("12"),
+            phase="maintenance",
+        )
+    print(f"enrolled {len(clients)} people on OST at one site in {time.perf_counter() - t:.1f} s")
+    browser = Browser(HTTP_HOST="localhost")
+    browser.force_login(nurse)
+    t = time.perf_counter()
+    browser.get("/ost/")  # closes past days once, as the first nurse of the day does
+    print(f"first board of the day (closes past days): {(time.perf_counter() - t) * 1000:.0f} ms")
+    post_ms, board_ms = [], []
+    for episode in Episode.objects.filter(site=site)[:200]:
+        t = time.perf_counter()
+        response = browser.post(f"/ost/episodes/{episode.pk}/dispense/", {"taken": "observed"})
+        post_ms.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == 302, response.status_code
+        t = time.perf_counter()
+        board = browser.get("/ost/")
+        board_ms.append((time.perf_counter() - t) * 1000)
+        assert board.status_code == 200
+
+    def line(name: str, values: list[float]) -> str:
+        values = sorted(values)
+        p95 = values[int(len(values) * 0.95) - 1]
+        return (
+            f"{name}: median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, n={len(values)}"
+        )
+
+    print(line(f"dispense one dose (POST), {len(clients)} on OST", post_ms))
+    print(line(f"reload the dispensing board ({len(clients)} rows)", board_ms))
+    total = [a + b for a, b in zip(post_ms, board_ms, strict=True)]
+    print(line("one dispensing action (press Give + board back)", total))
 
 
 if __name__ == "__main__":

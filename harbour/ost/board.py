@@ -9,10 +9,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from harbour.ost.models import Dose, Episode, Prescription, Review
-from harbour.ost.services import MISSED_BEFORE_REVIEW
+from harbour.ost.services import MISSED_BEFORE_REVIEW, expected_on
 from harbour.sites.models import Site
 
 LOOKBACK_DAYS = 30
@@ -49,40 +47,29 @@ class Row:
 
 
 def build(site: Site, on: dt.date) -> list[Row]:
-    episodes = list(
-        Episode.objects.filter(site=site, start_date__lte=on)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-        .select_related("client")
-        .order_by("client__code")
-    )
-    ids = [e.pk for e in episodes]
-    current: dict[object, Prescription] = {}
-    for p in (
-        Prescription.objects.filter(episode_id__in=ids, valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .order_by("valid_from", "created_at")
-    ):
-        current[p.episode_id] = p  # the latest valid one wins
+    expected = expected_on(site, on)
+    ids = [episode.pk for episode, _ in expected]
     last_review = dict(
         Review.objects.filter(episode_id__in=ids).order_by("at").values_list("episode_id", "at")
     )
-    history: dict[object, list[tuple[dt.date, str, dt.datetime]]] = defaultdict(list)
+    # History as plain tuples: the board only needs the run of missed doses before today.
+    history: dict[object, list[tuple[str, dt.datetime]]] = defaultdict(list)
+    for episode_id, taken, recorded_at in (
+        Dose.objects.filter(
+            episode_id__in=ids, date__gte=on - dt.timedelta(days=LOOKBACK_DAYS), date__lt=on
+        )
+        .order_by("-date", "-recorded_at")
+        .values_list("episode_id", "taken", "recorded_at")
+    ):
+        history[episode_id].append((taken, recorded_at))
     today_doses: dict[object, list[Dose]] = defaultdict(list)
-    for dose in Dose.objects.filter(
-        episode_id__in=ids, date__gte=on - dt.timedelta(days=LOOKBACK_DAYS), date__lte=on
-    ).order_by("-date", "-recorded_at"):
-        if dose.date == on:
-            today_doses[dose.episode_id].append(dose)
-        else:
-            history[dose.episode_id].append((dose.date, dose.taken, dose.recorded_at))
+    for dose in Dose.objects.filter(episode_id__in=ids, date=on).order_by("recorded_at"):
+        today_doses[dose.episode_id].append(dose)
     rows = []
-    for episode in episodes:
-        prescription = current.get(episode.pk)
-        if prescription is None:
-            continue
+    for episode, prescription in expected:
         missed = 0
         reviewed = last_review.get(episode.pk)
-        for _, taken, recorded_at in history[episode.pk]:
+        for taken, recorded_at in history[episode.pk]:
             if taken != Dose.Taken.MISSED or (reviewed is not None and recorded_at <= reviewed):
                 break
             missed += 1

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from harbour.accounts import access
@@ -308,15 +309,30 @@ def end_episode(
     return episode
 
 
-def expected_today(site: Site, on: dt.date) -> list[Episode]:
-    """Episodes at the site running on ``on`` with a prescription that day."""
-    episodes = (
+def expected_on(site: Site, on: dt.date) -> list[tuple[Episode, Prescription]]:
+    """Episodes at the site running on ``on``, each with its prescription that day.
+
+    Two queries whatever the number of people: the board, day end and the adequacy
+    list all start here.
+    """
+    episodes = list(
         Episode.objects.filter(site=site, start_date__lte=on)
-        .exclude(end_date__lt=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
         .select_related("client")
         .order_by("client__code")
     )
-    return [e for e in episodes if current_prescription(e, on) is not None]
+    current: dict[Any, Prescription] = {}
+    for p in (
+        Prescription.objects.filter(episode__in=[e.pk for e in episodes], valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .order_by("valid_from", "created_at")
+    ):
+        current[p.episode_id] = p  # the latest valid one wins
+    return [(e, current[e.pk]) for e in episodes if e.pk in current]
+
+
+def expected_today(site: Site, on: dt.date) -> list[Episode]:
+    return [episode for episode, _ in expected_on(site, on)]
 
 
 def close_day(site: Site, on: dt.date, actor: Any = "day end") -> int:
@@ -326,15 +342,17 @@ def close_day(site: Site, on: dt.date, actor: Any = "day end") -> int:
     try:
         with transaction.atomic():
             DayClosed.objects.create(site=site, date=on)
+            expected = expected_on(site, on)
+            # A dose recorded anywhere that day counts (a person may dose at another site).
             given = set(
-                Dose.objects.filter(site=site, date=on).values_list("episode_id", flat=True)
+                Dose.objects.filter(episode__in=[e.pk for e, _ in expected], date=on).values_list(
+                    "episode_id", flat=True
+                )
             )
             missed = []
-            for episode in expected_today(site, on):
-                if episode.pk in given or episode.doses.filter(date=on).exists():
+            for episode, p in expected:
+                if episode.pk in given:
                     continue
-                p = current_prescription(episode, on)
-                assert p is not None
                 missed.append(
                     Dose(
                         episode=episode,
@@ -373,9 +391,8 @@ def below_adequate(site: Site, on: dt.date | None = None) -> list[tuple[Episode,
     """People in maintenance below 60 mg methadone or 8 mg buprenorphine, for review."""
     on = on or timezone.localdate()
     out = []
-    for episode in expected_today(site, on):
-        p = current_prescription(episode, on)
+    for episode, p in expected_on(site, on):
         limit = ADEQUATE_MG.get(episode.medication)
-        if p and limit and p.phase == Phase.MAINTENANCE and p.dose_mg < limit:
+        if limit and p.phase == Phase.MAINTENANCE and p.dose_mg < limit:
             out.append((episode, p))
     return out
