@@ -67,7 +67,7 @@ def test_a_contact_records_what_was_handed_out_and_takes_it_off_the_sites_stock(
         follow=True,
     )
     assert response.redirect_chain[-1][0] == f"/clients/{person.pk}/"
-    assert "60 item(s) handed out" in response.content.decode()
+    assert "60 items handed out" in response.content.decode()
     contact = Contact.objects.get()
     assert contact.client == person and contact.site == cast.north
     assert contact.created_by == cast["staff"]

@@ -164,9 +164,10 @@ def test_an_item_out_of_stock_is_flagged_even_when_nobody_asked_for_it_lately(ca
     assert empty.on_hand == 0 and empty.days_left is None and empty.warning
     idle = line_for(cast.north, "lubricant")
     assert idle.per_day == 0 and idle.days_left is None and not idle.warning
-    assert line_for(cast.north, "cooker").warning  # never stocked: nothing on the shelf
+    never = line_for(cast.north, "cooker")  # never stocked here: not a shortage
+    assert not never.stocked and not never.warning
     page = login(cast["staff"]).get("/stock/").content.decode()
-    assert "Out of stock" in page
+    assert "Out of stock" in page and "Not stocked here" in page
 
 
 def test_handing_out_more_than_the_ledger_holds_is_not_refused_and_shows_as_out_of_stock(

@@ -37,6 +37,7 @@ class MovementForm(forms.Form):
     def __init__(self, site: Site, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["item"].queryset = _items()  # type: ignore[attr-defined]
+        self.fields["item"].empty_label = "Choose an item"  # type: ignore[attr-defined]
         self.fields["target"].queryset = (  # type: ignore[attr-defined]
             Site.objects.filter(active=True).exclude(kind=SiteKind.REGION).exclude(pk=site.pk)
         )

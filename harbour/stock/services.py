@@ -169,9 +169,12 @@ class StockLine:
     per_day: float  # recent rate of what left the shelf
     days_left: float | None  # None when nothing left the shelf recently
     warn_days: int
+    stocked: bool = True  # False: the site has never held or handed out this item
 
     @property
     def warning(self) -> bool:
+        if not self.stocked:
+            return False
         return self.on_hand <= 0 or (self.days_left is not None and self.days_left < self.warn_days)
 
 
@@ -194,6 +197,13 @@ def levels(site: Site, today: dt.date | None = None) -> list[StockLine]:
         per_day = -(used.get(item.pk) or 0) / RATE_DAYS
         days_left = on_hand / per_day if per_day > 0 else None
         lines.append(
-            StockLine(item, on_hand, per_day, days_left, balance.warn_days if balance else 14)
+            StockLine(
+                item,
+                on_hand,
+                per_day,
+                days_left,
+                balance.warn_days if balance else 14,
+                stocked=balance is not None,
+            )
         )
     return lines

@@ -45,6 +45,11 @@ class SiteSession(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def weekday_name(self) -> str:
+        names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        return names[self.weekday] if self.weekday is not None else "Any day"
+
 
 class Contact(models.Model):
     """One service contact. ``client`` is empty when the person stays anonymous."""

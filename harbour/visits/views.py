@@ -51,7 +51,12 @@ def contact(request: HttpRequest, client_pk: uuid.UUID | None = None) -> HttpRes
             if created:
                 handed = sum(d.quantity for d in saved.distributions.all())
                 who = client.code if client else "an anonymous person"
-                messages.success(request, f"Contact saved for {who}: {handed} item(s) handed out.")
+                items = (
+                    "nothing handed out"
+                    if not handed
+                    else ("1 item handed out" if handed == 1 else f"{handed} items handed out")
+                )
+                messages.success(request, f"Contact saved for {who}: {items}.")
             else:
                 messages.info(request, "This contact was already saved.")
             if client is not None:

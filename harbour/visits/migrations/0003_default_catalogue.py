@@ -1,14 +1,15 @@
 from django.db import migrations
 
-# The exchange format's codes, in the order a counter usually hands them out.
+# The exchange format's codes, in the order a counter usually hands them out:
+# injecting equipment first, so the commonest contact is a few quantities in a row.
 DEFAULT_ITEMS = [
     ("needle_syringe", "Needles and syringes", ["1 ml 29G", "1 ml 27G", "2 ml 23G", "5 ml 21G"]),
-    ("naloxone_kit", "Naloxone kit", []),
     ("swab", "Alcohol swabs", []),
     ("water_ampoule", "Water ampoules", []),
     ("cooker", "Cookers", []),
     ("filter", "Filters", []),
     ("sharps_container", "Sharps container", []),
+    ("naloxone_kit", "Naloxone kit", []),
     ("smoking_kit", "Safer smoking kit", []),
     ("fentanyl_strip", "Fentanyl test strips", []),
     ("condom", "Condoms", []),
