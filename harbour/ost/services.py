@@ -59,6 +59,8 @@ def enrol(
     linked_service: str = "",
     prescriber: Any = None,
 ) -> Episode:
+    # Lock the person: "Start treatment" pressed twice must not open two episodes.
+    Client.objects.select_for_update().get(pk=client.pk)
     if Episode.objects.filter(client=client, end_date__isnull=True).exists():
         raise OSTError("This person already has an ongoing OST episode.", "client")
     if start_date > timezone.localdate():
@@ -188,7 +190,6 @@ def consecutive_missed(episode: Episode, before: dt.date) -> int:
     return count
 
 
-@transaction.atomic
 def dispense(
     actor: Any,
     episode: Episode,
@@ -200,6 +201,32 @@ def dispense(
     justification: str = "",
 ) -> Dose:
     """Give today's dose (observed) or hand out a take-home dose for a date."""
+    # Day end first, in its own transaction: rule 3 counts missed doses, which exist
+    # only once their day is closed, and a dose given from the episode screen before
+    # anyone opened the board must not skip them. They stay recorded when it is refused.
+    close_past_days(episode.site)
+    return _dispense(
+        actor,
+        episode,
+        site=site,
+        on=on,
+        dose_mg=dose_mg,
+        taken=taken,
+        justification=justification,
+    )
+
+
+@transaction.atomic
+def _dispense(
+    actor: Any,
+    episode: Episode,
+    *,
+    site: Site,
+    on: dt.date | None,
+    dose_mg: Decimal | None,
+    taken: str,
+    justification: str,
+) -> Dose:
     on = on or timezone.localdate()
     # Lock the episode: two nurses pressing at once must not both give a dose.
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
@@ -217,6 +244,10 @@ def dispense(
         )
     if dose_mg <= 0:
         raise OSTError("A dose is more than 0 mg.", "dose_mg")
+    if taken == Dose.Taken.TAKE_HOME and on.weekday() not in set(prescription.take_home_days):
+        raise OSTError(
+            f"{on:%A} is not a take-home day in the prescription.", "taken", "not_take_home_day"
+        )
     missed = consecutive_missed(episode, on)
     if missed >= MISSED_BEFORE_REVIEW:
         raise OSTError(
@@ -225,13 +256,15 @@ def dispense(
             "episode",
             "needs_review",
         )
-    already = episode.doses.filter(date=on).exclude(taken=Dose.Taken.MISSED)
-    if already.exists() and not justification.strip():
+    second = episode.doses.filter(date=on).exclude(taken=Dose.Taken.MISSED).exists()
+    if second and not justification.strip():
         raise OSTError(
             "A dose was already given for this day. A second dose needs a written reason.",
             "justification",
             "second_dose",
         )
+    # The reason belongs to a second dose only: a first dose is never audited as one.
+    justification = justification.strip()[:300] if second else ""
     # A missed mark from an earlier day-end is replaced when the dose is given late.
     episode.doses.filter(date=on, taken=Dose.Taken.MISSED).delete()
     dose = Dose.objects.create(
@@ -243,16 +276,16 @@ def dispense(
         dose_mg=dose_mg,
         phase=prescription.phase,
         taken=taken,
-        justification=justification.strip()[:300],
+        justification=justification,
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    if justification.strip():
+    if second:
         record(
             actor,
             "ost.second_dose",
             dose,
             site=site,
-            detail={"client": episode.client.code, "reason": justification.strip()[:300]},
+            detail={"client": episode.client.code, "reason": justification},
         )
     return dose
 
@@ -280,6 +313,9 @@ def review(actor: Any, episode: Episode, note: str) -> Review:
         raise OSTError("Only a clinician can review after missed doses.", "note", "needs_clinician")
     if not note.strip():
         raise OSTError("Write what the review found (e.g. dose restarted at …).", "note")
+    # Record the missed days before the review, which releases only the ones it saw:
+    # were they closed after it, they would block the next dose again.
+    close_past_days(episode.site)
     r = Review.objects.create(episode=episode, by=actor, note=note.strip()[:300])
     record(actor, "ost.review", episode, site=episode.site, detail={"client": episode.client.code})
     return r

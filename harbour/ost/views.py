@@ -93,6 +93,8 @@ def episode_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     episode = _episode(request, pk, Cap.OST_VIEW)
     clients.viewed(request.user, episode.client, episode.site, what="ost")
     today = timezone.localdate()
+    # As on the board: the missed doses a clinician reviews must be on the page.
+    services.close_past_days(episode.site, today)
     current = services.current_prescription(episode, today)
     initial: dict[str, Any] = {}
     if current is not None:
