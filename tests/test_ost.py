@@ -643,3 +643,68 @@ def test_the_ost_screens_use_people_first_words(cast: Cast) -> None:
         text = page(http.get(url)).lower()
         for word in WORDS_WE_DO_NOT_USE:
             assert word not in text, f"{url} says {word!r}"
+
+
+def test_small_changes_on_one_day_cannot_add_up_past_the_step(cast: Cast) -> None:
+    episode = on_ost(cast, dose="60")
+    nurse = cast["staff"]
+    services.prescribe(
+        nurse,
+        episode,
+        dose_mg=Decimal("70"),
+        phase=Phase.MAINTENANCE,
+        valid_from=today(),
+        reason="Person asks for a little more",
+    )
+    with pytest.raises(services.OSTError) as refused:
+        services.prescribe(
+            nurse,
+            episode,
+            dose_mg=Decimal("80"),
+            phase=Phase.MAINTENANCE,
+            valid_from=today(),
+            reason="And a little more",
+        )
+    assert refused.value.code == "needs_clinician"
+    assert "20 mg" in str(refused.value)
+
+
+def test_a_nurse_cannot_change_the_phase_or_the_take_home_days(cast: Cast) -> None:
+    episode = on_ost(cast, dose="60")
+    nurse = cast["staff"]
+    with pytest.raises(services.OSTError) as phase:
+        services.prescribe(
+            nurse,
+            episode,
+            dose_mg=Decimal("60"),
+            phase=Phase.TAPER,
+            valid_from=today(),
+            reason="Taper",
+        )
+    assert phase.value.field == "phase"
+    with pytest.raises(services.OSTError) as days:
+        services.prescribe(
+            nurse,
+            episode,
+            dose_mg=Decimal("60"),
+            phase=Phase.MAINTENANCE,
+            valid_from=today(),
+            reason="Weekend",
+            take_home_days=[5, 6],
+        )
+    assert days.value.field == "take_home_days"
+    services.prescribe(
+        cast["clinician"],
+        episode,
+        dose_mg=Decimal("60"),
+        phase=Phase.MAINTENANCE,
+        valid_from=today(),
+        reason="Stable: weekends at home, as the person asked",
+        take_home_days=[5, 6],
+    )
+
+
+def test_doses_read_as_people_write_them() -> None:
+    assert services.mg(Decimal("60.00")) == "60"
+    assert services.mg(Decimal("7.50")) == "7.5"
+    assert services.mg(Decimal("120")) == "120"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
 from harbour.ost.models import Episode, Prescription
+from harbour.ost.services import mg
 
 
 def travel_letter(
@@ -35,7 +37,7 @@ def travel_letter(
     rows = [
         ["Client code", episode.client.code],
         ["Medication", episode.get_medication_display()],
-        ["Daily dose", f"{prescription.dose_mg:g} mg"],
+        ["Daily dose", f"{mg(prescription.dose_mg)} mg"],
         ["On treatment since", episode.start_date.strftime("%d %B %Y")],
         ["Valid until", valid_until.strftime("%d %B %Y")],
     ]
@@ -55,7 +57,7 @@ def travel_letter(
         Spacer(1, 6 * mm),
         Table(rows, colWidths=[55 * mm, 100 * mm]),
         Spacer(1, 10 * mm),
-        Paragraph(f"Issued on {dt.date.today():%d %B %Y} by {issued_by}.", styles["BodyText"]),
+        Paragraph(f"Issued on {timezone.localdate():%d %B %Y} by {issued_by}.", styles["BodyText"]),
         Paragraph(
             "A service that wishes to confirm this letter may contact the programme.",
             styles["BodyText"],

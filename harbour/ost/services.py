@@ -39,6 +39,12 @@ class OSTError(ValueError):
         self.code = code
 
 
+def mg(value: Decimal) -> str:
+    """60.00 -> "60", 7.50 -> "7.5": doses as people write them."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def dose_step(medication: str) -> Decimal:
     steps: dict[str, Decimal] = settings.OST_DOSE_STEP_MG
     return steps.get(medication, steps["other"])
@@ -125,19 +131,31 @@ def prescribe(
     if dose_mg <= 0:
         raise OSTError("A dose is more than 0 mg.", "dose_mg")
     previous = current_prescription(episode, valid_from)
+    # The step is measured from the dose of the day before, so several small changes
+    # on one day cannot add up to a change no clinician saw.
+    baseline = current_prescription(episode, valid_from - dt.timedelta(days=1)) or previous
     is_clinician = access.has(actor, Cap.OST_PRESCRIBE, episode.site)
-    if previous is not None:
-        change = abs(dose_mg - previous.dose_mg)
-        if change > dose_step(episode.medication) and not is_clinician:
+    days = sorted({int(d) for d in (take_home_days or [])})
+    if previous is None or baseline is None:
+        if not is_clinician:
+            raise OSTError("Only a clinician starts a prescription.", "dose_mg", "needs_clinician")
+    elif not is_clinician:
+        change = abs(dose_mg - baseline.dose_mg)
+        if change > dose_step(episode.medication):
             raise OSTError(
-                f"A change of {change:g} mg is more than the {dose_step(episode.medication):g} mg "
-                "step a nurse may make: a clinician must prescribe it.",
+                f"A change of {mg(change)} mg is more than the {mg(dose_step(episode.medication))}"
+                " mg step a nurse may make: a clinician must prescribe it.",
                 "dose_mg",
                 code="needs_clinician",
             )
-    elif not is_clinician:
-        raise OSTError("Only a clinician starts a prescription.", "dose_mg", "needs_clinician")
-    days = sorted({int(d) for d in (take_home_days or [])})
+        if phase != previous.phase:
+            raise OSTError("A change of phase needs a clinician.", "phase", "needs_clinician")
+        if days != sorted(previous.take_home_days or []):
+            raise OSTError(
+                "Take-home days are decided by a clinician with the person.",
+                "take_home_days",
+                "needs_clinician",
+            )
     if any(d < 0 or d > 6 for d in days):
         raise OSTError("Take-home days are weekdays 0 (Monday) to 6 (Sunday).", "take_home_days")
     if days and phase == Phase.INDUCTION:
@@ -238,7 +256,7 @@ def _dispense(
     dose_mg = prescription.dose_mg if dose_mg is None else dose_mg
     if dose_mg > prescription.dose_mg:
         raise OSTError(
-            f"{dose_mg:g} mg is more than the prescribed {prescription.dose_mg:g} mg.",
+            f"{mg(dose_mg)} mg is more than the prescribed {mg(prescription.dose_mg)} mg.",
             "dose_mg",
             "over_prescription",
         )

@@ -82,9 +82,8 @@ def dispense(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         if exc.code in {"second_dose", "needs_review"}:
             return redirect("ost:episode", pk=episode.pk)
         return redirect(back)
-    messages.success(
-        request, f"{episode.client.code}: {dose.dose_mg:g} mg {dose.get_taken_display().lower()}."
-    )
+    given = f"{services.mg(dose.dose_mg)} mg {dose.get_taken_display().lower()}"
+    messages.success(request, f"{episode.client.code}: {given}.")
     return redirect(back)
 
 
@@ -156,7 +155,7 @@ def prescribe(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             reason=data["reason"],
             take_home_days=[int(d) for d in data["take_home_days"]],
         )
-        return f"Prescription saved: {data['dose_mg']:g} mg from {data['valid_from']}."
+        return f"Prescription saved: {services.mg(data['dose_mg'])} mg from {data['valid_from']}."
 
     return _post_action(request, episode, PrescriptionForm(request.POST), act)
 
