@@ -22,6 +22,9 @@ from harbour.clients.models import Client, ClientLink, ClientPartial
 from harbour.clients.uic import DEFAULT_SCHEME
 from harbour.demo import services
 from harbour.demo.generate import RECENT_DAYS, WOMEN_ONLY_SESSION
+from harbour.ost import board
+from harbour.ost.models import DayClosed, Dose, Episode, Prescription
+from harbour.ost.services import ADEQUATE_MG, below_adequate, close_day
 from harbour.sites.models import Site, SiteKind
 from harbour.stock.models import Balance, Movement
 from harbour.stock.services import levels
@@ -60,8 +63,8 @@ def rows(queryset: Any, *fields: str) -> list[str]:
     return sorted(repr(row) for row in queryset.values_list(*fields))
 
 
-def fingerprint() -> tuple[list[str], int, str]:
-    """Client codes, the number of contacts, and a digest of everything seeded for them."""
+def fingerprint() -> tuple[list[str], int, int, str]:
+    """Client codes, the numbers of contacts and doses, and a digest of everything seeded."""
     codes = sorted(Client.objects.values_list("code", flat=True))
     contacts = rows(
         Contact.objects,
@@ -79,12 +82,28 @@ def fingerprint() -> tuple[list[str], int, str]:
         ),
         rows(Movement.objects, "site__code", "item__code", "kind", "delta", "date", "contact"),
         rows(Balance.objects, "site__code", "item__code", "on_hand"),
+        rows(
+            Episode.objects,
+            *("id", "client__code", "site__code", "medication", "start_date", "end_date"),
+            *("end_reason", "start_context", "linked_service", "consent_on"),
+        ),
+        rows(
+            Prescription.objects,
+            *("episode", "dose_mg", "phase", "valid_from", "valid_to", "take_home_days"),
+            *("reason", "author__username"),
+        ),
+        doses := rows(
+            Dose.objects,
+            *("id", "episode", "client__code", "site__code", "date", "medication"),
+            *("dose_mg", "phase", "taken"),
+        ),
+        rows(DayClosed.objects, "site__code", "date"),
     )
     digest = hashlib.sha256(repr(everything).encode()).hexdigest()
-    return codes, len(contacts), digest
+    return codes, len(contacts), len(doses), digest
 
 
-def seed_and_roll_back(seed: int, batch_size: int = 1000) -> tuple[list[str], int, str]:
+def seed_and_roll_back(seed: int, batch_size: int = 1000) -> tuple[list[str], int, int, str]:
     with transaction.atomic():
         seed_small(seed, batch_size)
         result = fingerprint()
@@ -98,9 +117,10 @@ def test_the_same_seed_gives_the_same_programme() -> None:
     again = seed_and_roll_back(7)
     other = seed_and_roll_back(8)
     assert first[1] > 0
+    assert first[2] > 0
     assert first == again
     assert other[0] != first[0]
-    assert other[2] != first[2]
+    assert other[3] != first[3]
 
 
 @pytest.mark.django_db
@@ -113,7 +133,7 @@ def test_no_raw_uic_reaches_the_database() -> None:
     result = seed_small(3)
     uics = result.programme.uics
     assert len(uics) == SMALL_CLIENTS
-    stored = []
+    stored: list[str] = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
@@ -197,7 +217,7 @@ def test_contacts_show_information_drop_in_services_sessions_and_consumption() -
     sessions = ConsumptionSession.objects.all()
     assert sessions.filter(contact__site__kind=SiteKind.DCR).count() == sessions.count()
     assert sessions.count() > 0.5 * dcr.count()
-    assert all(s.ended > s.started for s in sessions)
+    assert all(s.ended is not None and s.ended > s.started for s in sessions)
     assert contacts.filter(returned_equipment__gt=0).exists()
     with_sessions = Site.objects.filter(kind__in=[SiteKind.FIXED, SiteKind.DROP_IN])
     women_only = SiteSession.objects.filter(women_only=True, name=WOMEN_ONLY_SESSION)
@@ -322,3 +342,98 @@ def test_demo_commands_refuse_to_run_in_production(settings: Any, command: tuple
     with pytest.raises(CommandError, match="production"):
         run(*command)
     assert Client.objects.count() == 0
+
+
+# -- OST ------------------------------------------------------------------------------
+
+
+def seed_ost_demo() -> str:
+    """The demo, with enough people at the main site for its dispensing board."""
+    return run("seed", "--demo", "--clients", "600", "--days", "30", "--end-date", END.isoformat())
+
+
+@pytest.mark.django_db
+def test_the_demos_main_site_has_people_on_ost_with_a_dose_history() -> None:
+    output = seed_ost_demo()
+    assert "OST episodes" in output
+    main = Site.objects.get(code="DAR-01")
+    clinician = User.objects.get(username="clinician")
+    ongoing = Episode.objects.filter(site=main, end_date=None)
+    assert ongoing.count() >= 5
+    assert set(ongoing.values_list("prescriber", flat=True)) == {clinician.pk}
+    assert Dose.objects.filter(site=main, date__lt=END).count() > 20 * ongoing.count()
+    assert Episode.objects.exclude(end_date=None).exists()
+    assert set(Prescription.objects.values_list("author", flat=True)) == {clinician.pk}
+    for episode in Episode.objects.all():
+        assert episode.consent_on == episode.start_date
+    # Someone in maintenance at the main site below 60 mg methadone or 8 mg buprenorphine.
+    low = below_adequate(main, END)
+    assert low
+    assert all(p.dose_mg < ADEQUATE_MG[e.medication] for e, p in low)
+
+
+@pytest.mark.django_db
+def test_the_board_on_the_last_day_shows_people_waiting_for_a_review() -> None:
+    seed_ost_demo()
+    main = Site.objects.get(code="DAR-01")
+    statuses = [row.status for row in board.build(main, END)]
+    assert statuses.count("blocked") >= 2
+    assert statuses.count("due") >= 2
+    assert statuses.count("given") >= 2
+    # Elsewhere nobody missed three days in a row: missed days come in short runs.
+    for site in Site.objects.exclude(pk=main.pk).exclude(kind=SiteKind.REGION):
+        assert "blocked" not in [row.status for row in board.build(site, END)]
+    # The seeded days are closed: day end finds nothing more to record.
+    assert close_day(main, END - dt.timedelta(days=1)) == 0
+    assert close_day(main, END - dt.timedelta(days=29)) == 0  # the first day
+
+
+@pytest.mark.django_db
+def test_every_dose_follows_its_prescription_within_its_episode() -> None:
+    seed_ost_demo()
+    start = END - dt.timedelta(days=29)
+    prescriptions: dict[Any, list[Prescription]] = {}
+    for p in Prescription.objects.order_by("valid_from"):
+        prescriptions.setdefault(p.episode_id, []).append(p)
+    episodes = {e.pk: e for e in Episode.objects.all()}
+    dates: dict[Any, list[dt.date]] = {}
+    doses = list(Dose.objects.order_by("date"))
+    for dose in doses:
+        episode = episodes[dose.episode_id]
+        assert episode.start_date <= dose.date <= (episode.end_date or END)
+        assert start <= dose.date
+        valid = [
+            p
+            for p in prescriptions[episode.pk]
+            if p.valid_from <= dose.date and (p.valid_to is None or dose.date <= p.valid_to)
+        ]
+        assert len(valid) == 1
+        assert (dose.dose_mg, dose.phase) == (valid[0].dose_mg, valid[0].phase)
+        assert dose.medication == episode.medication
+        assert dose.site_id == episode.site_id
+        if dose.taken == Dose.Taken.TAKE_HOME:
+            assert dose.date.weekday() in valid[0].take_home_days
+        dates.setdefault(episode.pk, []).append(dose.date)
+    # One dose for each day before the last, none missing, none twice.
+    for pk, days in dates.items():
+        episode = episodes[pk]
+        first = max(episode.start_date, start)
+        last = min(episode.end_date or END, END - dt.timedelta(days=1))
+        expected = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        assert [d for d in days if d < END] == expected
+    missed = sum(d.taken == Dose.Taken.MISSED for d in doses)
+    assert 0.02 < missed / len(doses) < 0.08
+    assert any(d.taken == Dose.Taken.TAKE_HOME for d in doses)
+
+
+@pytest.mark.django_db
+def test_seeding_without_the_demo_authors_prescriptions_as_an_inactive_seed_user() -> None:
+    summary = seed_small(12).summary()
+    author = User.objects.get(username=services.SEED_USERNAME)
+    assert not author.is_active
+    assert not author.has_usable_password()
+    assert set(Prescription.objects.values_list("author", flat=True)) == {author.pk}
+    assert not Episode.objects.exclude(prescriber=None).exists()
+    assert summary["ost_doses"] == Dose.objects.count() > 0
+    assert summary["ost_episodes_ongoing"] == Episode.objects.filter(end_date=None).count()
+    assert summary["ost_episodes"] == Episode.objects.count()

@@ -1,8 +1,8 @@
 """A made-up harm reduction programme, drawn from a seeded random generator.
 
 Nothing here touches the database: ``Programme`` yields plans (sites, clients with
-their contacts, anonymous contacts, a recent cluster of overdoses, stock deliveries)
-that ``harbour.demo.services`` writes in batches. Everything comes from
+their contacts and OST episodes, anonymous contacts, a recent cluster of overdoses,
+stock deliveries) that ``harbour.demo.writer`` writes in batches. Everything comes from
 ``random.Random`` seeded with the programme's seed, in a fixed order that does not
 depend on batch sizes, so the same seed, end date and catalogue always give the same
 programme, whether it has 50 clients or 100,000.
@@ -23,6 +23,9 @@ The modules follow the streams (``rng.stream`` seeds each one):
   (``anonymous``);
 - ``overdoses``: overdose details and the main site's recent cluster (``overdoses``);
 - ``stock``: deliveries sized from what was handed out (``stock``);
+- ``ost``: OST episodes with their prescriptions and missed days (``ost``), drawn
+  client by client; the daily doses follow from them without a draw, so they stream
+  to the database however many there are;
 - ``programme``: ``Programme``, which draws them in order and keeps the tallies.
 
 A draw added, removed or moved in a stream shifts everything that stream draws after
@@ -32,6 +35,7 @@ changing the rest of the programme, give it a stream of its own.
 
 from harbour.demo.generate.clients import REGISTRATION_DAYS, SECOND_SITE_SHARE
 from harbour.demo.generate.contacts import ANONYMOUS_SHARE
+from harbour.demo.generate.ost import DISPENSING_KINDS, dose_id, doses
 from harbour.demo.generate.overdoses import RECENT_DAYS
 from harbour.demo.generate.plans import (
     ClientPlan,
@@ -39,8 +43,11 @@ from harbour.demo.generate.plans import (
     ContactPlan,
     Counts,
     DeliveryPlan,
+    DosePlan,
+    EpisodePlan,
     LinePlan,
     OverdosePlan,
+    PrescriptionPlan,
 )
 from harbour.demo.generate.programme import Programme
 from harbour.demo.generate.sites import (
@@ -54,6 +61,7 @@ from harbour.demo.generate.stock import RUNNING_LOW
 
 __all__ = [
     "ANONYMOUS_SHARE",
+    "DISPENSING_KINDS",
     "RECENT_DAYS",
     "REGIONS",
     "REGISTRATION_DAYS",
@@ -65,10 +73,15 @@ __all__ = [
     "ContactPlan",
     "Counts",
     "DeliveryPlan",
+    "DosePlan",
+    "EpisodePlan",
     "LinePlan",
     "OverdosePlan",
+    "PrescriptionPlan",
     "Programme",
     "SessionPlan",
     "SitePlan",
+    "dose_id",
+    "doses",
     "site_layout",
 ]

@@ -1,10 +1,12 @@
-"""What a programme yields: plain plans that ``harbour.demo.services`` writes."""
+"""What a programme yields: plain plans that ``harbour.demo.writer`` writes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,38 @@ class ContactPlan:
     overdoses: list[OverdosePlan] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PrescriptionPlan:
+    valid_from: dt.date
+    valid_to: dt.date | None  # the day before the next one; the end date for the last
+    dose_mg: Decimal
+    phase: str
+    take_home_days: tuple[int, ...]
+    reason: str
+
+
+@dataclass
+class EpisodePlan:
+    id: uuid.UUID
+    client: uuid.UUID
+    site: str
+    medication: str
+    start_date: dt.date
+    start_context: str
+    linked_service: str = ""
+    end_date: dt.date | None = None
+    end_reason: str = ""
+    prescriptions: list[PrescriptionPlan] = field(default_factory=list)  # by valid_from
+    missed: frozenset[dt.date] = frozenset()
+    dosed_on_end: bool = True  # False: still due (or waiting for a review) on the last day
+
+
+class DosePlan(NamedTuple):
+    date: dt.date
+    prescription: PrescriptionPlan
+    taken: str
+
+
 @dataclass
 class ClientPlan:
     id: uuid.UUID
@@ -74,6 +108,7 @@ class ClientPlan:
     second_since: dt.date | None = None
     near_duplicate_of: int | None = None  # index of the client this record duplicates
     contacts: list[ContactPlan] = field(default_factory=list)
+    episodes: list[EpisodePlan] = field(default_factory=list)  # OST
 
 
 @dataclass
@@ -88,3 +123,7 @@ class Counts:
     consumption_sessions: int = 0
     overdoses: int = 0
     deliveries: int = 0
+    episodes_ongoing: int = 0
+    episodes_ended: int = 0
+    prescriptions: int = 0
+    doses: int = 0

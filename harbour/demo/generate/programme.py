@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from harbour.clients.models import Gender, YesNoUnknown
 from harbour.demo.generate.clients import draw_clients
 from harbour.demo.generate.contacts import ANONYMOUS_SHARE, draw_anonymous, plan_services
+from harbour.demo.generate.ost import OstPlanner, dose_count
 from harbour.demo.generate.overdoses import RECENT_DAYS, recent_cluster
 from harbour.demo.generate.plans import (
     ClientPlan,
@@ -29,6 +30,7 @@ class Programme:
 
     Iterate ``clients()`` once, then ``anonymous_contacts()``, ``recent_overdoses()``
     and ``deliveries()``, in that order: each stream picks up where the last left off.
+    Each client comes with their OST episodes; ``ost.doses`` gives an episode's doses.
     """
 
     def __init__(
@@ -84,6 +86,13 @@ class Programme:
         self._services_rng = stream(seed, "services")
         self._overdose_rng = stream(seed, "overdoses")
         self._stock_rng = stream(seed, "stock")
+        self._ost = OstPlanner(
+            stream(seed, "ost"),
+            sites=self.service_sites,
+            main_site=self.main_site.code,
+            start=self.start,
+            end=end,
+        )
 
     def clients(self) -> Iterator[ClientPlan]:
         drawn = draw_clients(
@@ -97,6 +106,14 @@ class Programme:
         for index, plan in enumerate(drawn):
             for contact in plan.contacts:
                 self._plan_services(contact, plan.id, plan.injects, plan.gender)
+            plan.episodes = self._ost.episodes(plan)
+            for episode in plan.episodes:
+                if episode.end_date is None:
+                    self.counts.episodes_ongoing += 1
+                else:
+                    self.counts.episodes_ended += 1
+                self.counts.prescriptions += len(episode.prescriptions)
+                self.counts.doses += dose_count(episode, self.start, self.end)
             self.uics.append("".join(plan.parts))
             self.counts.clients += 1
             self.counts.client_contacts += len(plan.contacts)

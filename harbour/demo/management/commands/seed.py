@@ -22,7 +22,8 @@ def _positive(text: str) -> int:
 class Command(BaseCommand):
     help = (
         "Fill an empty database with a made-up programme: sites, clients (pseudonymised "
-        "like real ones), their contacts with what was handed out, overdoses and stock. "
+        "like real ones), their contacts with what was handed out, overdoses, stock, and "
+        "OST episodes with their prescriptions and daily doses. "
         "The same --seed gives the same programme."
     )
 
@@ -73,7 +74,9 @@ class Command(BaseCommand):
             f"({s['near_duplicates']} near-duplicates), {s['contacts']} contacts "
             f"({s['anonymous_contacts']} anonymous) with {s['distributions']} distributions "
             f"({s['secondary_distributions']} for others), {s['consumption_sessions']} "
-            f"consumption sessions, {s['overdoses']} overdoses and {s['stock_movements']} "
-            f"stock movements over {s['days']} days{users}, seed {s['seed']}, "
+            f"consumption sessions, {s['overdoses']} overdoses, {s['stock_movements']} "
+            f"stock movements and {s['ost_episodes']} OST episodes "
+            f"({s['ost_episodes_ongoing']} ongoing, {s['ost_episodes_ended']} ended) with "
+            f"{s['ost_doses']} doses over {s['days']} days{users}, seed {s['seed']}, "
             f"in {result.elapsed:.1f} s."
         )
