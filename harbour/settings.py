@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "harbour.visits",
     "harbour.stock",
     "harbour.ost",
+    "harbour.testing",
+    "harbour.casework",
     "harbour.exchange",
     "harbour.demo",
     "harbour.api",
@@ -191,6 +193,14 @@ OST_DOSE_STEP_MG = {
     "diacetylmorphine": env_decimal("HARBOUR_OST_STEP_DIACETYLMORPHINE_MG", "30"),
     "other": env_decimal("HARBOUR_OST_STEP_OTHER_MG", "5"),
 }
+
+# Testing: people whose last negative HIV or hepatitis C test is older are offered another.
+RETEST_INTERVAL_DAYS = env_int("HARBOUR_RETEST_INTERVAL_DAYS", 182, minimum=1)
+# Case management: a referral with no outcome after this many days is followed up.
+REFERRAL_FOLLOW_UP_DAYS = env_int("HARBOUR_REFERRAL_FOLLOW_UP_DAYS", 14, minimum=1)
+# Text reminders: the gateway class. The default keeps messages in Harbour's outbox,
+# so nothing leaves the machine in tests and demos.
+SMS_BACKEND = env_str("HARBOUR_SMS_BACKEND", "harbour.casework.sms.OutboxBackend")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

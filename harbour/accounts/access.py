@@ -37,6 +37,10 @@ class Cap(StrEnum):
     OST_VIEW = "ost.view"  # a person's OST episodes, prescriptions and doses
     OST_DISPENSE = "ost.dispense"  # give doses, small dose changes within the step
     OST_PRESCRIBE = "ost.prescribe"  # enrol, prescribe, review, end an episode
+    TEST_RECORD = "test.record"  # voluntary tests and their results (peers test in outreach)
+    TREATMENT_MANAGE = "treatment.manage"  # HIV, hepatitis C and TB treatment, viral loads
+    CASEWORK = "casework"  # caseloads, referrals, appointments and reminders
+    PARTNER_MANAGE = "partner.manage"  # the directory of partner services
     SITE_MANAGE = "site.manage"
     USER_MANAGE = "user.manage"
     AUDIT_VIEW = "audit.view"
@@ -46,16 +50,33 @@ class Cap(StrEnum):
 _FRONT_LINE = {Cap.CLIENT_FIND, Cap.CLIENT_VIEW, Cap.SITE_OVERVIEW, Cap.SELF}
 
 POLICY: dict[str, frozenset[Cap]] = {
-    Role.OUTREACH: frozenset(_FRONT_LINE),
+    Role.OUTREACH: frozenset(_FRONT_LINE | {Cap.TEST_RECORD}),
     # Site staff include the nurses who dispense OST.
     Role.STAFF: frozenset(
-        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.STOCK_MANAGE, Cap.OST_VIEW, Cap.OST_DISPENSE}
+        _FRONT_LINE
+        | {Cap.CLIENT_EDIT, Cap.STOCK_MANAGE, Cap.OST_VIEW, Cap.OST_DISPENSE, Cap.TEST_RECORD}
     ),
     Role.CLINICIAN: frozenset(
-        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.OST_VIEW, Cap.OST_DISPENSE, Cap.OST_PRESCRIBE}
+        _FRONT_LINE
+        | {
+            Cap.CLIENT_EDIT,
+            Cap.OST_VIEW,
+            Cap.OST_DISPENSE,
+            Cap.OST_PRESCRIBE,
+            Cap.TEST_RECORD,
+            Cap.TREATMENT_MANAGE,
+        }
     ),
     Role.CASE_MANAGER: frozenset(
-        _FRONT_LINE | {Cap.CLIENT_EDIT, Cap.CLIENT_CONTACT_DETAILS, Cap.CLIENT_MERGE, Cap.OST_VIEW}
+        _FRONT_LINE
+        | {
+            Cap.CLIENT_EDIT,
+            Cap.CLIENT_CONTACT_DETAILS,
+            Cap.CLIENT_MERGE,
+            Cap.OST_VIEW,
+            Cap.TREATMENT_MANAGE,
+            Cap.CASEWORK,
+        }
     ),
     Role.SITE_MANAGER: frozenset(
         _FRONT_LINE
@@ -67,6 +88,8 @@ POLICY: dict[str, frozenset[Cap]] = {
             Cap.STOCK_MANAGE,
             Cap.SESSION_MANAGE,
             Cap.OST_VIEW,
+            Cap.CASEWORK,
+            Cap.PARTNER_MANAGE,
         }
     ),
     # M&E officers work with numbers, never with a person's record.
@@ -77,6 +100,7 @@ POLICY: dict[str, frozenset[Cap]] = {
             Cap.SITE_MANAGE,
             Cap.SESSION_MANAGE,
             Cap.CATALOGUE_MANAGE,
+            Cap.PARTNER_MANAGE,
             Cap.USER_MANAGE,
             Cap.AUDIT_VIEW,
             Cap.AGGREGATES,

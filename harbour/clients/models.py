@@ -44,6 +44,8 @@ class Client(models.Model):
     registered_on = models.DateField()
     consent_on = models.DateField("consent to data storage given on")
     phone = EncryptedTextField("phone for reminders", blank=True, default="")
+    # Reminders go only to people who asked for them, and say nothing of the service.
+    reminders = models.BooleanField("agrees to text reminders", default=False)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
     )
