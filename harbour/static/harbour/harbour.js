@@ -67,27 +67,44 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 // Dispensing: typing a client code narrows the list; Enter with one match gives the dose.
+// The board comes back after each dose with the keyboard in the filter (autofocus), so
+// the nurse types the next code at once.
 document.addEventListener("DOMContentLoaded", function () {
   var filter = document.querySelector("[data-dispense-filter]");
   if (!filter) { return; }
   var rows = Array.prototype.slice.call(document.querySelectorAll(".dispense-row"));
   var status = document.querySelector("[data-filter-status]");
+  var sent = false;
+  window.addEventListener("pageshow", function () { sent = false; });  // back from the cache
   function visible() { return rows.filter(function (r) { return !r.hidden; }); }
+  function describe(row) {
+    if (row.querySelector("[data-give]")) { return "One person: press Enter to give the dose."; }
+    if (row.querySelector("[data-review]")) { return "One person, waiting for a clinician's review."; }
+    return "One person, already given today.";
+  }
   filter.addEventListener("input", function () {
     var q = filter.value.toUpperCase().replace(/[^0-9A-Z]/g, "");
     rows.forEach(function (r) {
-      r.hidden = q !== "" && r.getAttribute("data-code").replace("-", "").indexOf(q) !== 0;
+      r.hidden = q !== "" && r.getAttribute("data-code").replace(/-/g, "").indexOf(q) !== 0;
     });
-    var n = visible().length;
-    status.textContent = q === "" ? "" : (n === 1 ? "One person: press Enter to give the dose." : n + " people match.");
+    var shown = visible();
+    var n = shown.length;
+    status.textContent = q === "" ? "" :
+      n === 1 ? describe(shown[0]) :
+      n === 0 ? "Nobody expected today has a code starting like this." : n + " people match.";
   });
   filter.addEventListener("keydown", function (e) {
-    if (e.key !== "Enter") { return; }
+    if (e.key !== "Enter" || e.isComposing) { return; }
     e.preventDefault();
     var shown = visible();
-    if (shown.length === 1) {
-      var button = shown[0].querySelector("[data-give]");
-      if (button) { button.form.submit(); } else { shown[0].querySelector("a").focus(); }
+    if (shown.length !== 1 || sent) { return; }
+    var button = shown[0].querySelector("[data-give]");
+    if (button) {
+      sent = true;  // a second Enter while the page loads must not send a second dose
+      button.form.submit();
+    } else {
+      // Waiting for a review, or already given: the keyboard goes to the person's link.
+      (shown[0].querySelector("[data-review]") || shown[0].querySelector("a")).focus();
     }
   });
 });
