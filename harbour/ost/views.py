@@ -112,11 +112,13 @@ def episode_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             "doses": episode.doses.select_related("recorded_by")[:30],
             "reviews": episode.reviews.select_related("by"),
             "missed": services.consecutive_missed(episode, today + dt.timedelta(days=1)),
-            "prescription_form": PrescriptionForm(initial=initial),
-            "review_form": ReviewForm(),
-            "end_form": EndForm(),
-            "take_home_form": TakeHomeForm(initial={"start": today + dt.timedelta(days=1)}),
-            "dispense_form": DispenseForm(),
+            "prescription_form": PrescriptionForm(initial=initial, auto_id="prescribe_%s"),
+            "review_form": ReviewForm(auto_id="review_%s"),
+            "end_form": EndForm(auto_id="end_%s"),
+            "take_home_form": TakeHomeForm(
+                initial={"start": today + dt.timedelta(days=1)}, auto_id="take_home_%s"
+            ),
+            "dispense_form": DispenseForm(auto_id="give_%s"),
             "can_prescribe": access.has(request.user, Cap.OST_PRESCRIBE, episode.site),
             "can_dispense": access.has(request.user, Cap.OST_DISPENSE, episode.site),
             "adequate": services.ADEQUATE_MG.get(episode.medication),
