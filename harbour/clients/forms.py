@@ -89,9 +89,20 @@ class RegistrationForm(ProfileForm):
         help_text="Only if the person wants reminders. Stored encrypted, never shown in lists.",
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
+    reminders = forms.BooleanField(
+        required=False,
+        label="The person wants text reminders",
+        help_text="A reminder gives the date and time of an appointment, nothing else.",
+    )
 
     def clean_phone(self) -> str:
         return clean_phone_number(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reminders") and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "Give a number for the reminders, or leave them unticked.")
+        return data
 
 
 def clean_phone_number(value: str) -> str:
@@ -104,7 +115,15 @@ def clean_phone_number(value: str) -> str:
 class ClientEditForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Client
-        fields = ["gender", "birth_year", "injects", "opioid_dependent", "consent_on", "phone"]
+        fields = [
+            "gender",
+            "birth_year",
+            "injects",
+            "opioid_dependent",
+            "consent_on",
+            "phone",
+            "reminders",
+        ]
         widgets = {"consent_on": forms.DateInput(attrs={"type": "date"})}
         labels = {
             "birth_year": "Year of birth",
@@ -117,6 +136,7 @@ class ClientEditForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         if not show_phone:
             del self.fields["phone"]
+            del self.fields["reminders"]
         else:
             self.fields["phone"].widget = forms.TextInput(attrs={"inputmode": "tel"})
         self.fields["birth_year"].widget = forms.Select(choices=_year_choices())
@@ -135,6 +155,12 @@ class ClientEditForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_phone(self) -> str:
         return clean_phone_number(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reminders") and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "Give a number for the reminders, or untick them.")
+        return data
 
 
 class CodeForm(forms.Form):

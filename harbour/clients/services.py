@@ -107,6 +107,7 @@ def register(
     registered_on: dt.date | None = None,
     consent_on: dt.date | None = None,
     phone: str = "",
+    reminders: bool = False,
     audit_action: str = "client.create",
     **profile: Any,
 ) -> tuple[Client, bool]:
@@ -144,6 +145,7 @@ def register(
         registered_on=registered_on or today,
         consent_on=consent_on or today,
         phone=phone,
+        reminders=reminders and bool(phone),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         **{k: v for k, v in profile.items() if k in PROFILE_FIELDS},
     )
@@ -174,7 +176,7 @@ def register(
 @transaction.atomic
 def update(actor: Any, client: Client, site: Site | None, **changes: Any) -> list[str]:
     """Change profile fields; returns the names of the fields that changed."""
-    allowed = {*PROFILE_FIELDS, "phone", "consent_on"}
+    allowed = {*PROFILE_FIELDS, "phone", "consent_on", "reminders"}
     changed = []
     for name, value in changes.items():
         if name not in allowed:

@@ -58,7 +58,12 @@ def find(request: HttpRequest) -> HttpResponse:
             profile = {k: reg_form.cleaned_data[k] for k in services.PROFILE_FIELDS}
             try:
                 client, _ = services.register(
-                    request.user, site, parts, phone=reg_form.cleaned_data["phone"], **profile
+                    request.user,
+                    site,
+                    parts,
+                    phone=reg_form.cleaned_data["phone"],
+                    reminders=reg_form.cleaned_data["reminders"],
+                    **profile,
                 )
             except services.AlreadyRegistered as exc:
                 return _open(request, exc.client, site)
