@@ -74,6 +74,17 @@ def optional_year(text: str, *, earliest: int, latest: int) -> int | None:
     return year
 
 
+def whole_number(text: str, *, minimum: int, maximum: int) -> int:
+    # Digits only: "10.0" or "1e3" from a spreadsheet is a sign the column was reformatted.
+    if not required(text).isascii() or not text.isdigit():
+        raise Invalid("use a whole number written with digits only, such as 10.")
+    # A run of digits longer than any maximum here is out of range; int() need not read it.
+    number = int(text) if len(text) <= 12 else maximum + 1
+    if not minimum <= number <= maximum:
+        raise Invalid(f"must be between {minimum} and {maximum}.")
+    return number
+
+
 def site_code(text: str) -> str:
     try:
         code_validator(required(text))
