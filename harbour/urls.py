@@ -11,6 +11,7 @@ urlpatterns = [
     path("visits/", include("harbour.visits.urls")),
     path("stock/", include("harbour.stock.urls")),
     path("ost/", include("harbour.ost.urls")),
+    path("testing/cascades/", include("harbour.testing.cascade_urls")),
     path("testing/", include("harbour.testing.urls")),
     path("casework/", include("harbour.casework.urls")),
     path("api/v1/", include("harbour.api.urls")),

@@ -239,7 +239,7 @@ def _screen(
         where = msg.location.get("url") or page.url
         if msg.text.startswith(
             "Failed to load resource: the server responded with a status of 4"
-        ) and (where in error_pages):
+        ) and (where.split("#")[0] in error_pages):
             return  # Chromium reports the page's own status; the page itself loaded
         screen.errors.append(f"{msg.text} ({where})")
 

@@ -6,7 +6,9 @@ harbour/accounts/access.py, so a change to the policy that nobody meant shows he
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,11 +16,16 @@ from decimal import Decimal
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from harbour.accounts.models import Role
+from harbour.casework import services as casework
+from harbour.casework.models import Appointment, PartnerService, Referral
 from harbour.clients.models import Client, Merge
 from harbour.ost import services as ost
 from harbour.ost.models import Episode
+from harbour.testing import services as testing
+from harbour.testing.models import Test, Treatment
 from harbour.visits.models import SiteSession
 from tests.factory import Cast, form_data, login, make_client, today, uic
 
@@ -43,6 +50,11 @@ class World:
     merge: Merge
     session: SiteSession
     episodes: dict[object, Episode]
+    referrals: dict[object, Referral]
+    appointments: dict[object, Appointment]
+    partner: PartnerService
+    lab_tests: dict[object, Test]
+    treatments: dict[object, Treatment]
 
     def episode_for(self, client: Client) -> Episode:
         return self.episodes[client.pk]
@@ -225,6 +237,148 @@ ENDPOINTS = [
         {CLINICIAN},
         get(lambda w, c: f"/ost/episodes/{w.episode_for(c).pk}/travel-letter.pdf"),
     ),
+    Endpoint("casework:morning", {CASE, MANAGER}, get(lambda w, c: "/casework/"), per_client=False),
+    Endpoint("casework:client", {CASE, MANAGER}, get(lambda w, c: f"/casework/client/{c.pk}/")),
+    Endpoint(
+        "casework:refer",
+        {CASE, MANAGER},
+        post(
+            lambda w, c: f"/casework/client/{c.pk}/refer/",
+            lambda w, c: {
+                "kind": "housing",
+                "made_on": str(today()),
+                "referral_id": str(uuid.uuid4()),
+            },
+        ),
+    ),
+    Endpoint(
+        "casework:book",
+        {CASE, MANAGER},
+        post(
+            lambda w, c: f"/casework/client/{c.pk}/book/",
+            lambda w, c: {
+                "at": (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+            },
+        ),
+    ),
+    Endpoint(
+        "casework:assign",
+        {CASE, MANAGER},
+        post(
+            lambda w, c: f"/casework/client/{c.pk}/assign/",
+            lambda w, c: {"case_manager": w.cast[CASE].pk},
+        ),
+    ),
+    Endpoint(
+        "casework:reminders",
+        {CASE, MANAGER},
+        post(lambda w, c: f"/casework/client/{c.pk}/reminders/", lambda w, c: {"agrees": "yes"}),
+    ),
+    Endpoint(
+        "casework:referral_status",
+        {CASE, MANAGER},
+        post(
+            lambda w, c: f"/casework/referrals/{w.referrals[c.pk].pk}/status/",
+            lambda w, c: {"status": "accepted"},
+        ),
+    ),
+    Endpoint(
+        "casework:attendance",
+        {CASE, MANAGER},
+        post(
+            lambda w, c: f"/casework/appointments/{w.appointments[c.pk].pk}/attendance/",
+            lambda w, c: {"attended": "yes"},
+        ),
+    ),
+    Endpoint(
+        "casework:partners",
+        {CASE, MANAGER, ADMIN},
+        get(lambda w, c: "/casework/partners/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "casework:partner_create",
+        {MANAGER, ADMIN},
+        get(lambda w, c: "/casework/partners/new/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "casework:partner_edit",
+        {MANAGER, ADMIN},
+        get(lambda w, c: f"/casework/partners/{w.partner.pk}/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "testing:lists",
+        {OUTREACH, STAFF, CLINICIAN, CASE},
+        get(lambda w, c: "/testing/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "testing:client",
+        {OUTREACH, STAFF, CLINICIAN, CASE},
+        get(lambda w, c: f"/testing/client/{c.pk}/"),
+    ),
+    Endpoint(
+        "testing:record_test",
+        {OUTREACH, STAFF, CLINICIAN},
+        post(
+            lambda w, c: f"/testing/client/{c.pk}/test/",
+            lambda w, c: {
+                "test": "hiv",
+                "kind": "rapid",
+                "date": str(today()),
+                "result": "negative",
+                "consent": "on",
+            },
+        ),
+    ),
+    Endpoint(
+        "testing:enter_result",
+        {OUTREACH, STAFF, CLINICIAN},
+        post(
+            lambda w, c: f"/testing/tests/{w.lab_tests[c.pk].pk}/result/",
+            lambda w, c: {"result": "negative"},
+        ),
+    ),
+    Endpoint(
+        "testing:start_treatment",
+        {CLINICIAN, CASE},
+        post(
+            lambda w, c: f"/testing/client/{c.pk}/treatment/",
+            lambda w, c: {"condition": "tb", "start_date": str(today()), "where": "on_site"},
+        ),
+    ),
+    Endpoint(
+        "testing:end_treatment",
+        {CLINICIAN, CASE},
+        post(
+            lambda w, c: f"/testing/treatments/{w.treatments[c.pk].pk}/end/",
+            lambda w, c: {"end_date": str(today()), "outcome": "completed"},
+        ),
+    ),
+    Endpoint(
+        "testing:viral_load",
+        {CLINICIAN, CASE},
+        post(
+            lambda w, c: f"/testing/client/{c.pk}/viral-load/",
+            lambda w, c: {"condition": "hiv", "date": str(today()), "copies_per_ml": "0"},
+        ),
+    ),
+    Endpoint(
+        "testing:support",
+        {OUTREACH, STAFF, CLINICIAN, CASE},
+        post(
+            lambda w, c: f"/testing/treatments/{w.treatments[c.pk].pk}/support/",
+            lambda w, c: {"date": str(today()), "peer": "on"},
+        ),
+    ),
+    Endpoint(
+        "cascades:overview",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/testing/cascades/"),
+        per_client=False,
+    ),
     Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
     Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
     Endpoint(
@@ -338,7 +492,35 @@ def world(cast: Cast) -> World:
             dose_mg=Decimal("60"),
             phase="maintenance",
         )
-    return World(cast, own, other, m, session, episodes)
+    referrals = {c.pk: casework.refer(None, c, c.site, kind="housing")[0] for c in (own, other)}
+    appointments = {
+        c.pk: Appointment.objects.create(client=c, site=c.site, at=timezone.now())
+        for c in (own, other)
+    }
+    partner = PartnerService.objects.create(name="Harbourside Housing", kind="housing")
+    lab_tests = {
+        c.pk: testing.record_test(
+            None, c, c.site, test="hiv", kind="laboratory", date=today(), consent=True
+        )[0]
+        for c in (own, other)
+    }
+    treatments = {
+        c.pk: testing.start_treatment(None, c, c.site, condition="hiv", start_date=today())
+        for c in (own, other)
+    }
+    return World(
+        cast,
+        own,
+        other,
+        m,
+        session,
+        episodes,
+        referrals,
+        appointments,
+        partner,
+        lab_tests,
+        treatments,
+    )
 
 
 def test_every_url_is_in_the_matrix() -> None:

@@ -50,6 +50,8 @@ class Outcome(models.TextChoices):
 
 
 class Test(models.Model):
+    __test__ = False  # a model, not something for pytest to collect
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="tests")
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="+")

@@ -17,6 +17,7 @@ from harbour.clients.models import Client
 from harbour.sites.models import Site
 from harbour.testing.models import (
     AdherenceSupport,
+    Condition,
     Outcome,
     Result,
     Test,
@@ -44,6 +45,22 @@ class TestingError(ValueError):
 def _not_future(day: dt.date, field: str) -> None:
     if day > timezone.localdate():
         raise TestingError("This date is in the future.", field)
+
+
+def _needs_confirmation(test: str, kind: str, result: str) -> bool:
+    """A reactive screening result stays provisional until a confirmatory test.
+
+    Rapid and self-tests are screening tests. A hepatitis C antibody is one whatever
+    the method: it shows past exposure, and only an RNA test shows a current infection.
+    """
+    if result != Result.POSITIVE or not CONFIRMED_BY.get(TestType(test)):
+        return False
+    return kind in (TestKind.RAPID, TestKind.SELF) or test == TestType.HCV_ANTIBODY
+
+
+def confirmed_by_label(test: str) -> str:
+    """The test that confirms a reactive ``test``, for the screens ("" for a TB screen)."""
+    return " or ".join(sorted(TestType(t).label for t in CONFIRMED_BY.get(TestType(test), set())))
 
 
 @transaction.atomic
@@ -80,15 +97,17 @@ def record_test(
     if confirms is not None:
         if confirms.client_id != client.pk:
             raise TestingError("The test confirmed belongs to another person.", "confirms")
+        if confirms.result != Result.POSITIVE:
+            raise TestingError("Only a reactive result is confirmed.", "confirms")
+        if kind == TestKind.SELF:
+            raise TestingError("A self-test does not confirm another test.", "kind")
         if test not in CONFIRMED_BY.get(TestType(confirms.test), set()):
             raise TestingError(
-                f"A {TestType(confirms.test).label} result is not confirmed by this test.", "test"
+                f"A reactive {TestType(confirms.test).label} test is confirmed by the "
+                f"{confirmed_by_label(confirms.test)} test, not by this one.",
+                "test",
             )
-    needs_confirmation = (
-        result == Result.POSITIVE
-        and kind in (TestKind.RAPID, TestKind.SELF)
-        and bool(CONFIRMED_BY.get(TestType(test)))
-    )
+    needs_confirmation = _needs_confirmation(test, kind, result)
     t = Test.objects.create(
         id=test_id or uuid.uuid4(),
         client=client,
@@ -120,12 +139,10 @@ def enter_result(actor: Any, t: Test, result: str) -> Test:
     """A laboratory result returned later."""
     if t.result:
         raise TestingError("This test already has a result.", "result")
+    if result not in Result.values:
+        raise TestingError("Choose the result.", "result")
     t.result = result
-    t.needs_confirmation = (
-        result == Result.POSITIVE
-        and t.kind in (TestKind.RAPID, TestKind.SELF)
-        and bool(CONFIRMED_BY.get(TestType(t.test)))
-    )
+    t.needs_confirmation = _needs_confirmation(t.test, t.kind, result)
     t.save(update_fields=["result", "needs_confirmation"])
     if t.confirms_id and result in (Result.POSITIVE, Result.NEGATIVE):
         Test.objects.filter(pk=t.confirms_id).update(needs_confirmation=False)
@@ -145,6 +162,10 @@ def start_treatment(
     treatment_id: uuid.UUID | None = None,
 ) -> Treatment:
     _not_future(start_date, "start_date")
+    if condition not in Condition.values:
+        raise TestingError("Choose the condition treated.", "condition")
+    # Lock the person: "Start treatment" pressed twice must not open two episodes.
+    Client.objects.select_for_update().get(pk=client.pk)
     if Treatment.objects.filter(
         client=client, condition=condition, outcome=Outcome.ONGOING
     ).exists():
@@ -172,8 +193,12 @@ def start_treatment(
 def end_treatment(
     actor: Any, t: Treatment, *, end_date: dt.date, outcome: str, reason: str = ""
 ) -> Treatment:
-    if outcome == Outcome.ONGOING:
+    if outcome == Outcome.ONGOING or outcome not in Outcome.values:
         raise TestingError("Choose how the treatment ended.", "outcome")
+    # Lock the episode, so two people ending it at once cannot overwrite each other.
+    t = Treatment.objects.select_for_update().get(pk=t.pk)
+    if t.outcome != Outcome.ONGOING:
+        raise TestingError("This treatment has already ended.", "outcome")
     if end_date < t.start_date:
         raise TestingError("Treatment cannot end before it started.", "end_date")
     _not_future(end_date, "end_date")
@@ -190,6 +215,8 @@ def record_viral_load(
     actor: Any, client: Client, *, condition: str, date: dt.date, copies_per_ml: int
 ) -> tuple[ViralLoad, bool]:
     _not_future(date, "date")
+    if condition not in ("hiv", "hcv"):
+        raise TestingError("A viral load is for HIV or hepatitis C.", "condition")
     if copies_per_ml < 0:
         raise TestingError("Copies per mL cannot be negative.", "copies_per_ml")
     vl, created = ViralLoad.objects.get_or_create(
@@ -204,10 +231,60 @@ def record_viral_load(
     return vl, created
 
 
+@transaction.atomic
 def support(actor: Any, t: Treatment, *, date: dt.date, peer: bool, note: str) -> AdherenceSupport:
-    return AdherenceSupport.objects.create(
+    _not_future(date, "date")
+    if date < t.start_date:
+        raise TestingError("Support is recorded from the start of treatment.", "date")
+    s = AdherenceSupport.objects.create(
         treatment=t, date=date, by=actor, peer=peer, note=note[:300]
     )
+    record(
+        actor,
+        "treatment.support",
+        s,
+        site=t.site,
+        detail={"client": t.client.code, "treatment": str(t.pk), "peer": peer},
+    )
+    return s
+
+
+SVR12_WEEKS = 12
+
+
+def svr12(t: Treatment) -> dict[str, Any] | None:
+    """Hepatitis C cure is an undetectable RNA 12 weeks or more after the end of treatment.
+
+    Returns when the test is due and the first RNA result from then on (a laboratory
+    hepatitis C RNA test or an HCV viral load), or None for other treatments.
+    """
+    if t.condition != Condition.HCV or t.outcome != Outcome.COMPLETED or t.end_date is None:
+        return None
+    due = t.end_date + dt.timedelta(weeks=SVR12_WEEKS)
+    rna = (
+        Test.objects.filter(
+            client=t.client_id,
+            test=TestType.HCV_RNA,
+            date__gte=due,
+            result__in=[Result.POSITIVE, Result.NEGATIVE],
+        )
+        .order_by("date")
+        .first()
+    )
+    load = (
+        ViralLoad.objects.filter(client=t.client_id, condition="hcv", date__gte=due)
+        .order_by("date")
+        .first()
+    )
+    found: list[tuple[dt.date, bool]] = []
+    if rna is not None:
+        found.append((rna.date, rna.result == Result.NEGATIVE))
+    if load is not None:
+        found.append((load.date, load.copies_per_ml == 0))
+    if not found:
+        return {"due": due, "date": None, "cured": None}
+    date, cured = min(found)
+    return {"due": due, "date": date, "cured": cured}
 
 
 # -- lists ----------------------------------------------------------------------------
@@ -222,10 +299,20 @@ def due_for_test(clients: QuerySet[Client], today: dt.date | None = None) -> lis
     limit = today - dt.timedelta(days=settings.RETEST_INTERVAL_DAYS)
     rows = []
     for test_type in (TestType.HIV, TestType.HCV_ANTIBODY):
-        positives = Test.objects.filter(test=test_type, result=Result.POSITIVE).values("client")
+        # A reactive screening test that a confirmatory test found negative does not
+        # make the person positive: they are offered tests again like anyone else.
+        refuted = Test.objects.filter(confirms=OuterRef("pk"), result=Result.NEGATIVE)
+        positives = (
+            Test.objects.filter(test=test_type, result=Result.POSITIVE)
+            .exclude(Exists(refuted))
+            .values("client")
+        )
+        # A laboratory test taken within the interval is a test, even before its result.
+        awaited = Test.objects.filter(test=test_type, result="", date__gt=limit).values("client")
         last = (
             Test.objects.filter(client__in=clients, test=test_type, result=Result.NEGATIVE)
             .exclude(client__in=positives)
+            .exclude(client__in=awaited)
             .values("client")
             .annotate(last=Max("date"))
             .filter(last__lte=limit)
