@@ -634,3 +634,24 @@ def test_registration_asks_for_a_number_when_the_person_wants_reminders() -> Non
     assert not form.is_valid()
     assert form.errors["phone"] == ["Give a number for the reminders, or leave them unticked."]
     assert RegistrationForm({**data, "phone": PHONE}).is_valid()
+
+
+def test_a_person_who_stopped_a_treatment_is_on_the_lost_to_follow_up_list(cast: Cast) -> None:
+    from harbour.casework.services import lost_to_follow_up
+    from harbour.clients.models import Client
+    from harbour.testing import services as testing
+
+    client = make_client(cast.north, mother="LT")
+    treatment = testing.start_treatment(
+        None,
+        client,
+        cast.north,
+        condition="hiv",
+        start_date=dt.date.today() - dt.timedelta(days=60),
+    )
+    testing.end_treatment(
+        None, treatment, end_date=dt.date.today(), outcome="lost", reason="moved away"
+    )
+    rows = lost_to_follow_up(Client.objects.filter(pk=client.pk))
+    assert len(rows) == 1
+    assert "HIV treatment lost to follow-up: moved away" in rows[0].reasons

@@ -316,9 +316,18 @@ class Lost:
 
 
 def lost_to_follow_up(clients: QuerySet[Client], today: dt.date | None = None) -> list[Lost]:
-    """People to reach out to: their last referral did not happen, or nobody has seen them
-    for LOST_AFTER_DAYS days. Longest unseen first."""
+    """People to reach out to: their last referral did not happen, they stopped or were
+    lost from a treatment, or nobody has seen them for LOST_AFTER_DAYS days. Longest
+    unseen first."""
+    from harbour.testing.services import off_treatment
+
     today = today or timezone.localdate()
+    stopped: dict[Any, list[str]] = {}
+    for t in off_treatment(clients):
+        why = f": {t.reason}" if t.reason else ""
+        stopped.setdefault(t.client_id, []).append(
+            f"{t.get_condition_display()} treatment {t.get_outcome_display().lower()}{why}"
+        )
     latest = Referral.objects.filter(client=OuterRef("pk")).order_by("-made_on", "-status_on")
     rows = clients.annotate(
         latest_status=Subquery(latest.values("status")[:1]),
@@ -345,6 +354,7 @@ def lost_to_follow_up(clients: QuerySet[Client], today: dt.date | None = None) -
             kind = ServiceKind(c.latest_kind).label
             status = Referral.Status(c.latest_status).label.lower()
             reasons.append(f"Last referral ({kind}): {status}")
+        reasons.extend(stopped.get(c.pk, []))
         unseen = (today - last_seen).days
         if unseen >= LOST_AFTER_DAYS:
             reasons.append(f"Not seen for {unseen} days")
