@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_PORT ?= 54329
 PG_URL := postgres://postgres@127.0.0.1:$(PG_PORT)/harbour
-PYTEST_ARGS ?=
+# Both cores: pytest-xdist gives each worker its own test database.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test lint typecheck migrations-check test-sqlite test-postgres bench system-deps clean-demo
 

@@ -68,7 +68,11 @@ def load_ring(env_name: str, file_env_name: str, dev_file: Path | None) -> list[
         if path_text:
             raise ImproperlyConfigured(f"{file_env_name} names {path}, which does not exist.")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_entry("k1") + "\n")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it a moment ago: use theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(new_entry("k1") + "\n")
     return parse_ring(path.read_text(), str(path))
