@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,11 +69,15 @@ def load_ring(env_name: str, file_env_name: str, dev_file: Path | None) -> list[
         if path_text:
             raise ImproperlyConfigured(f"{file_env_name} names {path}, which does not exist.")
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Write a private temporary file, then link it into place: the link either
+        # appears whole or fails because another process made the key a moment ago.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".new-key-")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it a moment ago: use theirs
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(new_entry("k1") + "\n")
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # use theirs
+        finally:
+            os.unlink(tmp)
     return parse_ring(path.read_text(), str(path))
