@@ -255,11 +255,15 @@ def test_a_missing_required_file_is_an_error(cast: Cast, tmp_path: Path) -> None
 def test_a_file_of_the_format_this_version_cannot_import_yet_is_refused(
     cast: Cast, tmp_path: Path
 ) -> None:
-    tests = "id,uic,date,test,result,kind\nt1,ANJOF891,2023-05-01,hiv,negative,rapid\n"
+    estimates = "population,year,site,estimate\npwid,2024,,1200\n"
 
-    outcome = run_failing(bundle(tmp_path, sites=SITES, clients=CLIENTS, tests=tests))
+    outcome = run_failing(
+        bundle(tmp_path, sites=SITES, clients=CLIENTS, population_estimates=estimates)
+    )
 
-    assert outcome.lines[0].startswith("tests.csv:0: -: not supported yet by this version")
+    assert outcome.lines[0].startswith(
+        "population_estimates.csv:0: -: not supported yet by this version"
+    )
     assert counts() == (3, 0)
 
 

@@ -17,8 +17,13 @@ from harbour.exchange.importers.base import Importer
 from harbour.exchange.importers.clients import ClientsImporter
 from harbour.exchange.importers.contacts import ContactsImporter
 from harbour.exchange.importers.distributions import DistributionsImporter
+from harbour.exchange.importers.ost_doses import OstDosesImporter
+from harbour.exchange.importers.ost_episodes import OstEpisodesImporter
 from harbour.exchange.importers.overdoses import OverdosesImporter
 from harbour.exchange.importers.sites import SitesImporter
+from harbour.exchange.importers.tests import TestsImporter
+from harbour.exchange.importers.treatments import TreatmentsImporter
+from harbour.exchange.importers.viral_loads import ViralLoadsImporter
 
 IMPORTERS: tuple[type[Importer], ...] = (
     SitesImporter,
@@ -26,4 +31,9 @@ IMPORTERS: tuple[type[Importer], ...] = (
     ContactsImporter,
     DistributionsImporter,
     OverdosesImporter,
+    OstEpisodesImporter,
+    OstDosesImporter,
+    TestsImporter,
+    TreatmentsImporter,
+    ViralLoadsImporter,
 )
