@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from harbour.accounts.models import TWO_FACTOR_ROLES, Role, User
 from harbour.audit.models import AuditEvent
+from harbour.casework.models import Appointment, CaseAssignment, PartnerService, Referral
+from harbour.casework.services import caseload, send_reminders, stale_referrals, todays_appointments
 from harbour.clients import pseudonym as ps
 from harbour.clients import services as client_services
 from harbour.clients.models import Client, ClientLink, ClientPartial
@@ -28,6 +32,9 @@ from harbour.ost.services import ADEQUATE_MG, below_adequate, close_day
 from harbour.sites.models import Site, SiteKind
 from harbour.stock.models import Balance, Movement
 from harbour.stock.services import levels
+from harbour.testing.cascades import hcv_cascade, hiv_cascade
+from harbour.testing.models import Test, Treatment, ViralLoad
+from harbour.testing.services import awaiting_confirmation, due_for_test
 from harbour.visits.models import (
     CatalogueItem,
     ConsumptionSession,
@@ -98,6 +105,25 @@ def fingerprint() -> tuple[list[str], int, int, str]:
             *("dose_mg", "phase", "taken"),
         ),
         rows(DayClosed.objects, "site__code", "date"),
+        rows(
+            Test.objects,
+            *("id", "client__code", "site__code", "date", "test", "kind", "result"),
+            *("consent", "counselling", "needs_confirmation", "confirms"),
+        ),
+        rows(
+            Treatment.objects,
+            *("id", "client__code", "site__code", "condition", "start_date", "end_date"),
+            *("outcome", "provider", "reason"),
+        ),
+        rows(ViralLoad.objects, "client__code", "date", "condition", "copies_per_ml"),
+        rows(PartnerService.objects, "name", "kind", "friendly", "phone"),
+        rows(CaseAssignment.objects, "client__code", "case_manager__username", "since"),
+        rows(
+            Referral.objects,
+            *("id", "client__code", "service__name", "kind", "made_on", "status"),
+            *("status_on", "reason"),
+        ),
+        rows(Appointment.objects, "id", "client__code", "at", "purpose", "referral", "attended"),
     )
     digest = hashlib.sha256(repr(everything).encode()).hexdigest()
     return codes, len(contacts), len(doses), digest
@@ -437,3 +463,69 @@ def test_seeding_without_the_demo_authors_prescriptions_as_an_inactive_seed_user
     assert summary["ost_doses"] == Dose.objects.count() > 0
     assert summary["ost_episodes_ongoing"] == Episode.objects.filter(end_date=None).count()
     assert summary["ost_episodes"] == Episode.objects.count()
+
+
+# -- testing and casework -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seeding_without_the_demo_records_tests_and_treatments_but_no_casework() -> None:
+    summary = seed_small(13).summary()
+    assert summary["tests"] == Test.objects.count() > 0
+    assert summary["treatments"] == Treatment.objects.count()
+    assert summary["viral_loads"] == ViralLoad.objects.count()
+    assert not Test.objects.filter(consent=False).exists()
+    assert not Referral.objects.exists()
+    assert not CaseAssignment.objects.exists()
+    # Every confirmation is a laboratory test of the same person.
+    for test in Test.objects.exclude(confirms=None).select_related("confirms"):
+        assert test.kind == "laboratory"
+        assert test.confirms is not None and test.confirms.client_id == test.client_id
+
+
+@pytest.mark.django_db
+def test_the_main_sites_cascades_show_every_step_with_losses() -> None:
+    seed_ost_demo()
+    main = Site.objects.get(code="DAR-01")
+    for cascade in (hiv_cascade(END, [main.pk]), hcv_cascade(END, [main.pk])):
+        counts = list(cascade.values())
+        assert counts[-1] > 0, cascade
+        assert all(later < earlier for earlier, later in itertools.pairwise(counts)), cascade
+    here = Client.objects.filter(site=main)
+    assert due_for_test(here, END)
+    assert awaiting_confirmation(here).filter(test="hiv").count() >= 2
+
+
+@pytest.mark.django_db
+def test_the_case_managers_morning_lists_have_work_and_reminders_go_out() -> None:
+    seed_ost_demo()
+    people = caseload(User.objects.get(username="casemanager"))
+    assert 20 <= people.count() <= 25
+    assert set(people.values_list("site__code", flat=True)) == {"DAR-01"}
+    assert stale_referrals(people, END)
+    assert todays_appointments(people, END)
+    statuses = set(Referral.objects.values_list("status", flat=True))
+    assert {"made", "accepted", "attended", "not_attended"} <= statuses
+    assert not Referral.objects.filter(status="not_attended", reason="").exists()
+    assert PartnerService.objects.count() >= 8
+    assert people.filter(reminders=True).exclude(phone="").exists()
+    tomorrow = Appointment.objects.filter(
+        at__date=END + dt.timedelta(days=1), client__reminders=True
+    )
+    now = min(a.at for a in tomorrow) - dt.timedelta(hours=12)
+    assert send_reminders(now=now) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_phone_number_is_stored_in_the_clear() -> None:
+    seed_demo()
+    phones = list(Client.objects.exclude(phone="").values_list("phone", flat=True))
+    assert phones
+    # Committed: read the database file as it is on disk, with its write-ahead log.
+    path = Path(connection.settings_dict["NAME"])
+    stored = b"".join(
+        p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+    )
+    assert b"casemanager" in stored  # the bytes read are the seeded database
+    for phone in phones:
+        assert phone.encode() not in stored

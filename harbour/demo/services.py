@@ -33,6 +33,7 @@ from harbour.demo.writer import (
     Writer,
     close_past_days,
     settle_balances,
+    write_casework,
     write_sites,
 )
 from harbour.sites.models import Organisation, Site, SiteKind
@@ -133,6 +134,13 @@ class SeedResult:
             "ost_episodes_ended": c.episodes_ended,
             "ost_prescriptions": c.prescriptions,
             "ost_doses": c.doses,
+            "tests": c.tests,
+            "treatments": c.treatments,
+            "viral_loads": c.viral_loads,
+            "partner_services": c.partner_services,
+            "caseload": c.caseload,
+            "referrals": c.referrals,
+            "appointments": c.appointments,
             "days": self.programme.days,
             "end": self.programme.end.isoformat(),
             "users": self.users,
@@ -171,7 +179,7 @@ def seed(
         users = _create_demo_users(programme, site_ids) if demo else []
         # The demo clinician works at the main site and prescribes there; elsewhere
         # (and without the demo) no prescriber is on record.
-        author = _demo_clinician() if demo else _seed_user()
+        author = _demo_user(Role.CLINICIAN) if demo else _seed_user()
         writer = Writer(
             programme,
             site_ids,
@@ -189,6 +197,11 @@ def seed(
         for delivery in programme.deliveries():
             writer.add_delivery(delivery)
         writer.flush()
+        if demo:
+            # Casework needs the demo case manager; a benchmark has none.
+            write_casework(
+                programme.casework(), site_ids, _demo_user(Role.CASE_MANAGER), batch_size
+            )
         settle_balances(batch_size)
         close_past_days(programme, site_ids, batch_size)
         result = SeedResult(
@@ -231,8 +244,8 @@ def _check_empty(demo: bool) -> None:
             )
 
 
-def _demo_clinician() -> User:
-    name = next(u.username for u in DEMO_USERS if u.role == Role.CLINICIAN)
+def _demo_user(role: str) -> User:
+    name = next(u.username for u in DEMO_USERS if u.role == role)
     return User.objects.get(username=name)
 
 

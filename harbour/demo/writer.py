@@ -11,12 +11,21 @@ from typing import Any
 
 from django.db import reset_queries
 from django.db.models import Model, Sum
+from django.utils import timezone
 
 from harbour.accounts.models import User
+from harbour.casework.models import (
+    Appointment,
+    CaseAssignment,
+    PartnerService,
+    Referral,
+)
 from harbour.clients import pseudonym as ps
 from harbour.clients.models import Client, ClientLink, ClientPartial
 from harbour.demo.generate import (
     DISPENSING_KINDS,
+    CarePlan,
+    CaseworkPlan,
     ClientPlan,
     ContactPlan,
     DeliveryPlan,
@@ -29,6 +38,7 @@ from harbour.demo.generate import (
 from harbour.ost.models import DayClosed, Dose, Episode, Prescription
 from harbour.sites.models import Site
 from harbour.stock.models import Balance, Movement
+from harbour.testing.models import Test, Treatment, ViralLoad
 from harbour.visits.models import (
     ConsumptionSession,
     Contact,
@@ -93,6 +103,9 @@ class Writer:
         self.episodes: list[Episode] = []
         self.prescriptions: list[Prescription] = []
         self.doses: list[Dose] = []
+        self.tests: list[Test] = []
+        self.treatments: list[Treatment] = []
+        self.viral_loads: list[ViralLoad] = []
 
     def add_client(self, plan: ClientPlan) -> None:
         d = ps.digests(plan.parts, self.key)
@@ -133,6 +146,7 @@ class Writer:
             self.add_contact(contact, plan.id, check=False)
         for episode in plan.episodes:
             self.add_episode(episode)
+        self.add_care(plan.id, plan.care)
         if len(self.clients) >= self.batch_size:
             self.flush()
         else:
@@ -254,6 +268,48 @@ class Writer:
             for dose in doses(plan, self.start, self.end)
         )
 
+    def add_care(self, client_id: Any, plan: CarePlan) -> None:
+        """A client's tests, treatments and viral loads."""
+        self.tests.extend(
+            Test(
+                id=t.id,
+                client_id=client_id,
+                site_id=self.site_ids[t.site],
+                date=t.date,
+                test=t.test,
+                kind=t.kind,
+                result=t.result,
+                consent=True,  # testing is voluntary: no consent, no test
+                counselling=t.counselling,
+                needs_confirmation=t.needs_confirmation,
+                confirms_id=t.confirms,
+            )
+            for t in plan.tests
+        )
+        self.treatments.extend(
+            Treatment(
+                id=t.id,
+                client_id=client_id,
+                site_id=self.site_ids[t.site],
+                condition=t.condition,
+                start_date=t.start_date,
+                end_date=t.end_date,
+                outcome=t.outcome,
+                provider=t.provider,
+                reason=t.reason,
+            )
+            for t in plan.treatments
+        )
+        self.viral_loads.extend(
+            ViralLoad(
+                client_id=client_id,
+                date=v.date,
+                condition=v.condition,
+                copies_per_ml=v.copies_per_ml,
+            )
+            for v in plan.viral_loads
+        )
+
     def add_delivery(self, plan: DeliveryPlan) -> None:
         self.movements.append(
             Movement(
@@ -270,7 +326,8 @@ class Writer:
     def _check(self) -> None:
         # Distributions and their ledger rows outnumber contacts about five to one;
         # one person on OST brings a dose a day.
-        if len(self.contacts) + len(self.movements) + len(self.doses) >= 20 * self.batch_size:
+        rows = len(self.contacts) + len(self.movements) + len(self.doses) + len(self.tests)
+        if rows >= 20 * self.batch_size:
             self.flush()
 
     def flush(self) -> None:
@@ -287,6 +344,9 @@ class Writer:
             (Episode, self.episodes),
             (Prescription, self.prescriptions),
             (Dose, self.doses),
+            (Test, self.tests),
+            (Treatment, self.treatments),
+            (ViralLoad, self.viral_loads),
         )
         for model, rows in batches:
             model._default_manager.bulk_create(rows, batch_size=self.batch_size)
@@ -338,3 +398,70 @@ def close_past_days(programme: Programme, site_ids: dict[str, int], batch_size: 
                 (DayClosed(site_id=site_ids[site.code], date=day) for day in days),
                 batch_size=batch_size,
             )
+
+
+def write_casework(
+    plan: CaseworkPlan, site_ids: dict[str, int], case_manager: User, batch_size: int
+) -> None:
+    """The demo case manager's partners, caseload, referrals, appointments and reminders."""
+    PartnerService.objects.bulk_create(
+        PartnerService(
+            name=p.name,
+            kind=p.kind,
+            friendly=p.friendly,
+            address=p.address,
+            phone=p.phone,
+            hours=p.hours,
+            notes=p.notes,
+        )
+        for p in plan.partners
+    )
+    partner_ids = dict(PartnerService.objects.values_list("name", "id"))
+    site_id = site_ids[plan.site]
+    CaseAssignment.objects.bulk_create(
+        (
+            CaseAssignment(client_id=client, case_manager=case_manager, since=since)
+            for client, since in plan.caseload
+        ),
+        batch_size=batch_size,
+    )
+    Referral.objects.bulk_create(
+        (
+            Referral(
+                id=r.id,
+                client_id=r.client,
+                site_id=site_id,
+                service_id=partner_ids[r.service] if r.service else None,
+                kind=r.kind,
+                made_on=r.made_on,
+                status=r.status,
+                status_on=r.status_on,
+                reason=r.reason,
+                made_by=case_manager,
+            )
+            for r in plan.referrals
+        ),
+        batch_size=batch_size,
+    )
+    Appointment.objects.bulk_create(
+        (
+            Appointment(
+                id=a.id,
+                client_id=a.client,
+                site_id=site_id,
+                at=timezone.make_aware(a.at),
+                purpose=a.purpose,
+                referral_id=a.referral,
+                attended=a.attended,
+                created_by=case_manager,
+            )
+            for a in plan.appointments
+        ),
+        batch_size=batch_size,
+    )
+    # The phone field encrypts on the way in: no number is stored in the clear.
+    Client.objects.bulk_update(
+        [Client(id=client, phone=phone, reminders=True) for client, phone in plan.phones.items()],
+        ["phone", "reminders"],
+        batch_size=batch_size,
+    )

@@ -26,6 +26,9 @@ The modules follow the streams (``rng.stream`` seeds each one):
 - ``ost``: OST episodes with their prescriptions and missed days (``ost``), drawn
   client by client; the daily doses follow from them without a draw, so they stream
   to the database however many there are;
+- ``care``: tests, treatments and viral loads (``care``), drawn client by client;
+- ``casework``: the demo case manager's partners, caseload, referrals, appointments
+  and reminders at the main site (``casework``), drawn once after the clients;
 - ``programme``: ``Programme``, which draws them in order and keeps the tallies.
 
 A draw added, removed or moved in a stream shifts everything that stream draws after
@@ -33,11 +36,16 @@ it, for every seed, and leaves the other streams alone: to add something new wit
 changing the rest of the programme, give it a stream of its own.
 """
 
+from harbour.demo.generate.care import HIV_CLINIC
+from harbour.demo.generate.casework import PARTNERS
 from harbour.demo.generate.clients import REGISTRATION_DAYS, SECOND_SITE_SHARE
 from harbour.demo.generate.contacts import ANONYMOUS_SHARE
 from harbour.demo.generate.ost import DISPENSING_KINDS, dose_id, doses
 from harbour.demo.generate.overdoses import RECENT_DAYS
 from harbour.demo.generate.plans import (
+    AppointmentPlan,
+    CarePlan,
+    CaseworkPlan,
     ClientPlan,
     ConsumptionPlan,
     ContactPlan,
@@ -48,6 +56,10 @@ from harbour.demo.generate.plans import (
     LinePlan,
     OverdosePlan,
     PrescriptionPlan,
+    ReferralPlan,
+    TestPlan,
+    TreatmentPlan,
+    ViralLoadPlan,
 )
 from harbour.demo.generate.programme import Programme
 from harbour.demo.generate.sites import (
@@ -62,12 +74,17 @@ from harbour.demo.generate.stock import RUNNING_LOW
 __all__ = [
     "ANONYMOUS_SHARE",
     "DISPENSING_KINDS",
+    "HIV_CLINIC",
+    "PARTNERS",
     "RECENT_DAYS",
     "REGIONS",
     "REGISTRATION_DAYS",
     "RUNNING_LOW",
     "SECOND_SITE_SHARE",
     "WOMEN_ONLY_SESSION",
+    "AppointmentPlan",
+    "CarePlan",
+    "CaseworkPlan",
     "ClientPlan",
     "ConsumptionPlan",
     "ContactPlan",
@@ -79,8 +96,12 @@ __all__ = [
     "OverdosePlan",
     "PrescriptionPlan",
     "Programme",
+    "ReferralPlan",
     "SessionPlan",
     "SitePlan",
+    "TestPlan",
+    "TreatmentPlan",
+    "ViralLoadPlan",
     "dose_id",
     "doses",
     "site_layout",

@@ -94,6 +94,46 @@ class DosePlan(NamedTuple):
     taken: str
 
 
+@dataclass(frozen=True)
+class TestPlan:
+    id: uuid.UUID
+    site: str
+    date: dt.date
+    test: str
+    kind: str
+    result: str  # blank while a laboratory result is awaited
+    counselling: bool
+    needs_confirmation: bool = False
+    confirms: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class TreatmentPlan:
+    id: uuid.UUID
+    site: str
+    condition: str
+    start_date: dt.date
+    end_date: dt.date | None
+    outcome: str
+    provider: str = ""  # blank: on site
+    reason: str = ""
+
+
+class ViralLoadPlan(NamedTuple):
+    date: dt.date
+    condition: str
+    copies_per_ml: int
+
+
+@dataclass
+class CarePlan:
+    """A client's tests, treatments and viral loads (the care stream)."""
+
+    tests: list[TestPlan] = field(default_factory=list)
+    treatments: list[TreatmentPlan] = field(default_factory=list)
+    viral_loads: list[ViralLoadPlan] = field(default_factory=list)
+
+
 @dataclass
 class ClientPlan:
     id: uuid.UUID
@@ -109,6 +149,7 @@ class ClientPlan:
     near_duplicate_of: int | None = None  # index of the client this record duplicates
     contacts: list[ContactPlan] = field(default_factory=list)
     episodes: list[EpisodePlan] = field(default_factory=list)  # OST
+    care: CarePlan = field(default_factory=CarePlan)
 
 
 @dataclass
@@ -127,3 +168,55 @@ class Counts:
     episodes_ended: int = 0
     prescriptions: int = 0
     doses: int = 0
+    tests: int = 0
+    treatments: int = 0
+    viral_loads: int = 0
+    partner_services: int = 0
+    caseload: int = 0
+    referrals: int = 0
+    appointments: int = 0
+
+
+@dataclass(frozen=True)
+class PartnerPlan:
+    name: str
+    kind: str
+    friendly: bool
+    address: str
+    phone: str  # made up ("+000 …") or blank: never a real number
+    hours: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ReferralPlan:
+    id: uuid.UUID
+    client: uuid.UUID
+    kind: str
+    service: str | None  # a partner's name
+    made_on: dt.date
+    status: str
+    status_on: dt.date | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AppointmentPlan:
+    id: uuid.UUID
+    client: uuid.UUID
+    at: dt.datetime  # naive, in the programme's time zone
+    purpose: str
+    referral: uuid.UUID | None = None
+    attended: bool | None = None
+
+
+@dataclass
+class CaseworkPlan:
+    """The demo case manager's work at the main site (the casework stream)."""
+
+    site: str
+    partners: list[PartnerPlan] = field(default_factory=list)
+    caseload: list[tuple[uuid.UUID, dt.date]] = field(default_factory=list)  # (client, since)
+    referrals: list[ReferralPlan] = field(default_factory=list)
+    appointments: list[AppointmentPlan] = field(default_factory=list)
+    phones: dict[uuid.UUID, str] = field(default_factory=dict)  # who agreed to reminders

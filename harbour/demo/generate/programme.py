@@ -7,11 +7,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 
 from harbour.clients.models import Gender, YesNoUnknown
+from harbour.demo.generate.care import CarePlanner
+from harbour.demo.generate.casework import plan_casework
 from harbour.demo.generate.clients import draw_clients
 from harbour.demo.generate.contacts import ANONYMOUS_SHARE, draw_anonymous, plan_services
 from harbour.demo.generate.ost import OstPlanner, dose_count
 from harbour.demo.generate.overdoses import RECENT_DAYS, recent_cluster
 from harbour.demo.generate.plans import (
+    CaseworkPlan,
     ClientPlan,
     ContactPlan,
     Counts,
@@ -29,8 +32,9 @@ class Programme:
     """The plan of a seeded programme.
 
     Iterate ``clients()`` once, then ``anonymous_contacts()``, ``recent_overdoses()``
-    and ``deliveries()``, in that order: each stream picks up where the last left off.
-    Each client comes with their OST episodes; ``ost.doses`` gives an episode's doses.
+    and ``deliveries()``, in that order: each stream picks up where the last left off;
+    then, for the demo, ``casework()``. Each client comes with their OST episodes
+    (``ost.doses`` gives an episode's doses) and their tests, treatments and viral loads.
     """
 
     def __init__(
@@ -93,6 +97,9 @@ class Programme:
             start=self.start,
             end=end,
         )
+        self._care = CarePlanner(stream(seed, "care"), main_site=self.main_site.code, end=end)
+        # The main site's clients (id, registered on), for the demo's caseload.
+        self._main_clients: list[tuple[uuid.UUID, dt.date]] = []
 
     def clients(self) -> Iterator[ClientPlan]:
         drawn = draw_clients(
@@ -114,6 +121,12 @@ class Programme:
                     self.counts.episodes_ended += 1
                 self.counts.prescriptions += len(episode.prescriptions)
                 self.counts.doses += dose_count(episode, self.start, self.end)
+            plan.care = self._care.plan(plan)
+            self.counts.tests += len(plan.care.tests)
+            self.counts.treatments += len(plan.care.treatments)
+            self.counts.viral_loads += len(plan.care.viral_loads)
+            if plan.site == self.main_site.code and plan.near_duplicate_of is None:
+                self._main_clients.append((plan.id, plan.registered_on))
             self.uics.append("".join(plan.parts))
             self.counts.clients += 1
             self.counts.client_contacts += len(plan.contacts)
@@ -196,3 +209,17 @@ class Programme:
         for delivery in planned:
             self.counts.deliveries += 1
             yield delivery
+
+    def casework(self) -> CaseworkPlan:
+        """The demo case manager's partners, caseload, referrals and appointments at the
+        main site; call after ``clients()`` is exhausted."""
+        plan = plan_casework(
+            stream(self.seed, "casework"),
+            site=self.main_site.code,
+            candidates=self._main_clients,
+            end=self.end,
+        )
+        c = self.counts
+        c.partner_services, c.caseload = len(plan.partners), len(plan.caseload)
+        c.referrals, c.appointments = len(plan.referrals), len(plan.appointments)
+        return plan

@@ -23,7 +23,9 @@ class Command(BaseCommand):
     help = (
         "Fill an empty database with a made-up programme: sites, clients (pseudonymised "
         "like real ones), their contacts with what was handed out, overdoses, stock, and "
-        "OST episodes with their prescriptions and daily doses. "
+        "OST episodes with their prescriptions and daily doses, tests, treatments and "
+        "viral loads; with --demo, the case manager's partners, caseload, referrals and "
+        "appointments. "
         "The same --seed gives the same programme."
     )
 
@@ -69,14 +71,22 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         s = result.summary()
         users = f", {len(result.users)} demo users" if result.users else ""
+        casework = (
+            f"; {s['partner_services']} partner services, a caseload of {s['caseload']} "
+            f"with {s['referrals']} referrals and {s['appointments']} appointments"
+            if s["caseload"]
+            else ""
+        )
         self.stdout.write(
             f"Seeded {s['regions']} regions, {s['sites']} sites, {s['clients']} clients "
             f"({s['near_duplicates']} near-duplicates), {s['contacts']} contacts "
             f"({s['anonymous_contacts']} anonymous) with {s['distributions']} distributions "
             f"({s['secondary_distributions']} for others), {s['consumption_sessions']} "
             f"consumption sessions, {s['overdoses']} overdoses, {s['stock_movements']} "
-            f"stock movements and {s['ost_episodes']} OST episodes "
+            f"stock movements, {s['ost_episodes']} OST episodes "
             f"({s['ost_episodes_ongoing']} ongoing, {s['ost_episodes_ended']} ended) with "
-            f"{s['ost_doses']} doses over {s['days']} days{users}, seed {s['seed']}, "
+            f"{s['ost_doses']} doses, {s['tests']} tests, {s['treatments']} treatments and "
+            f"{s['viral_loads']} viral loads{casework} over {s['days']} days{users}, "
+            f"seed {s['seed']}, "
             f"in {result.elapsed:.1f} s."
         )
