@@ -655,3 +655,16 @@ def test_a_person_who_stopped_a_treatment_is_on_the_lost_to_follow_up_list(cast:
     rows = lost_to_follow_up(Client.objects.filter(pk=client.pk))
     assert len(rows) == 1
     assert "HIV treatment lost to follow-up: moved away" in rows[0].reasons
+
+
+def test_of_two_referrals_made_the_same_day_the_later_decides_lost_to_follow_up(cast: Cast) -> None:
+    from harbour.casework.services import lost_to_follow_up
+    from harbour.clients.models import Client
+
+    client = make_client(cast.north, mother="SD")
+    first, _ = services.refer(None, client, cast.north, kind="hiv")
+    services.update_referral(None, first, status="attended")
+    second, _ = services.refer(None, client, cast.north, kind="housing")
+    services.update_referral(None, second, status="not_attended", reason="No bus fare")
+    rows = lost_to_follow_up(Client.objects.filter(pk=client.pk))
+    assert rows and any("Housing" in r for r in rows[0].reasons)

@@ -142,4 +142,7 @@ class PartnerForm(forms.ModelForm):  # type: ignore[type-arg]
             "friendly": "No judgement, no conditions such as stopping drug use first.",
             "notes": "What a person should know: documents to bring, languages, costs.",
         }
-        widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel"})}
+        widgets = {
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }

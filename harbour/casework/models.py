@@ -91,9 +91,11 @@ class Referral(models.Model):
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Two referrals made the same day: the later one is the latest.
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
-        ordering = ["-made_on"]
+        ordering = ["-made_on", "-created_at"]
         indexes = [models.Index(fields=["status", "made_on"])]
 
     def __str__(self) -> str:

@@ -328,7 +328,7 @@ def lost_to_follow_up(clients: QuerySet[Client], today: dt.date | None = None) -
         stopped.setdefault(t.client_id, []).append(
             f"{t.get_condition_display()} treatment {t.get_outcome_display().lower()}{why}"
         )
-    latest = Referral.objects.filter(client=OuterRef("pk")).order_by("-made_on", "-status_on")
+    latest = Referral.objects.filter(client=OuterRef("pk")).order_by("-made_on", "-created_at")
     rows = clients.annotate(
         latest_status=Subquery(latest.values("status")[:1]),
         latest_kind=Subquery(latest.values("kind")[:1]),

@@ -30,7 +30,7 @@ class Result(models.TextChoices):
 
 class TestKind(models.TextChoices):
     RAPID = "rapid", "Rapid test"
-    LABORATORY = "laboratory", "Laboratory"
+    LABORATORY = "laboratory", "Laboratory test"
     SELF = "self", "Self-test"
 
 
