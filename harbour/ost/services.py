@@ -303,7 +303,9 @@ def _dispense(
             "ost.second_dose",
             dose,
             site=site,
-            detail={"client": episode.client.code, "reason": justification},
+            # The reason is clinical text about a person: it stays on the dose, which
+            # only OST roles read; administrators browse the audit log.
+            detail={"client": episode.client.code, "reason_given": True},
         )
     return dose
 
