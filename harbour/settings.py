@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "harbour.ost",
     "harbour.testing",
     "harbour.casework",
+    "harbour.drugchecking",
     "harbour.exchange",
     "harbour.demo",
     "harbour.api",
@@ -121,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "harbour.accounts.context_processors.harbour",
+                "harbour.drugchecking.context_processors.alerts",
             ]
         },
     }

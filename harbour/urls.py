@@ -14,5 +14,8 @@ urlpatterns = [
     path("testing/cascades/", include("harbour.testing.cascade_urls")),
     path("testing/", include("harbour.testing.urls")),
     path("casework/", include("harbour.casework.urls")),
+    path("drug-checking/alerts/", include("harbour.drugchecking.alert_urls")),
+    path("drug-checking/", include("harbour.drugchecking.urls")),
+    path("public/", include("harbour.drugchecking.public_urls")),
     path("api/v1/", include("harbour.api.urls")),
 ]

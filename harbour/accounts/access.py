@@ -39,6 +39,8 @@ class Cap(StrEnum):
     OST_PRESCRIBE = "ost.prescribe"  # enrol, prescribe, review, end an episode
     TEST_RECORD = "test.record"  # voluntary tests and their results (peers test in outreach)
     TREATMENT_MANAGE = "treatment.manage"  # HIV, hepatitis C and TB treatment, viral loads
+    SAMPLE_RECORD = "sample.record"  # drug checking: samples, results, giving them back
+    ALERT_REVIEW = "alert.review"  # send, update or withdraw drug alerts; the alert rules
     CASEWORK = "casework"  # caseloads, referrals, appointments and reminders
     PARTNER_MANAGE = "partner.manage"  # the directory of partner services
     SITE_MANAGE = "site.manage"
@@ -50,11 +52,19 @@ class Cap(StrEnum):
 _FRONT_LINE = {Cap.CLIENT_FIND, Cap.CLIENT_VIEW, Cap.SITE_OVERVIEW, Cap.SELF}
 
 POLICY: dict[str, frozenset[Cap]] = {
-    Role.OUTREACH: frozenset(_FRONT_LINE | {Cap.TEST_RECORD}),
+    # Peers check drugs with strips in outreach.
+    Role.OUTREACH: frozenset(_FRONT_LINE | {Cap.TEST_RECORD, Cap.SAMPLE_RECORD}),
     # Site staff include the nurses who dispense OST.
     Role.STAFF: frozenset(
         _FRONT_LINE
-        | {Cap.CLIENT_EDIT, Cap.STOCK_MANAGE, Cap.OST_VIEW, Cap.OST_DISPENSE, Cap.TEST_RECORD}
+        | {
+            Cap.CLIENT_EDIT,
+            Cap.STOCK_MANAGE,
+            Cap.OST_VIEW,
+            Cap.OST_DISPENSE,
+            Cap.TEST_RECORD,
+            Cap.SAMPLE_RECORD,
+        }
     ),
     Role.CLINICIAN: frozenset(
         _FRONT_LINE
@@ -65,6 +75,7 @@ POLICY: dict[str, frozenset[Cap]] = {
             Cap.OST_PRESCRIBE,
             Cap.TEST_RECORD,
             Cap.TREATMENT_MANAGE,
+            Cap.SAMPLE_RECORD,
         }
     ),
     Role.CASE_MANAGER: frozenset(
@@ -90,8 +101,12 @@ POLICY: dict[str, frozenset[Cap]] = {
             Cap.OST_VIEW,
             Cap.CASEWORK,
             Cap.PARTNER_MANAGE,
+            Cap.SAMPLE_RECORD,
         }
     ),
+    # The person a programme designates to decide which drug alerts go out, and how
+    # the rules raise them. Samples only: never a client's record.
+    Role.ALERT_REVIEWER: frozenset({Cap.SAMPLE_RECORD, Cap.ALERT_REVIEW, Cap.SELF}),
     # M&E officers work with numbers, never with a person's record.
     Role.ME_OFFICER: frozenset({Cap.AGGREGATES, Cap.SITE_OVERVIEW, Cap.SELF}),
     # Administrators run the system; they do not need to read client records.

@@ -11,12 +11,13 @@ class Role(models.TextChoices):
     CASE_MANAGER = "case_manager", "Case manager"
     SITE_MANAGER = "site_manager", "Site manager"
     ME_OFFICER = "me_officer", "M&E officer"
+    ALERT_REVIEWER = "alert_reviewer", "Drug alert reviewer"
     ADMIN = "admin", "Administrator"
 
 
-# Roles whose accounts can see much or change who can see what: a stolen
-# password alone must not be enough.
-TWO_FACTOR_ROLES = frozenset({Role.SITE_MANAGER, Role.ME_OFFICER, Role.ADMIN})
+# Roles whose accounts can see much, change who can see what, or speak to the public
+# (a false drug alert would be trusted): a stolen password alone must not be enough.
+TWO_FACTOR_ROLES = frozenset({Role.SITE_MANAGER, Role.ME_OFFICER, Role.ALERT_REVIEWER, Role.ADMIN})
 
 
 class User(AbstractUser):

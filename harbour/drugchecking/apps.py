@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DrugcheckingConfig(AppConfig):
+    name = "harbour.drugchecking"
+    verbose_name = "Drug checking"
