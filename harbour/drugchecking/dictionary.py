@@ -7,6 +7,7 @@ threshold set), so it is safe to run on every migrate, seed and import.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ def normalise(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip()).lower()
 
 
+@functools.cache
 def load_entries(path: Path = DATA) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     return entries
