@@ -290,7 +290,7 @@ def test_seeding_writes_one_summary_audit_entry() -> None:
 @pytest.mark.django_db
 def test_the_demo_has_one_user_per_role_with_a_working_password() -> None:
     output = seed_demo()
-    assert "7 demo users" in output
+    assert f"{len(Role)} demo users" in output
     users = services.demo_users()
     assert {role for u in users for role in u.roles()} == {r.value for r in Role}
     for user in users:
@@ -301,6 +301,20 @@ def test_the_demo_has_one_user_per_role_with_a_working_password() -> None:
     staff = User.objects.get(username="staff")
     assert staff.memberships.count() == 2  # so the site switcher shows
     assert User.objects.get(username="me").memberships.get().site is None
+
+
+@pytest.mark.django_db
+def test_the_demo_runs_a_drug_checking_service_with_sent_and_waiting_alerts() -> None:
+    from harbour.drugchecking.models import Alert, AlertStatus, Sample
+
+    output = seed_demo()
+    assert "drug checking samples raising" in output
+    assert Sample.objects.filter(analyses__isnull=False).exists()
+    assert Sample.objects.filter(analyses__isnull=True).exists()  # awaiting a result
+    statuses = set(Alert.objects.values_list("status", flat=True))
+    assert {AlertStatus.PUBLISHED, AlertStatus.DRAFT} <= statuses
+    nitazene = Sample.objects.filter(markings="M | 30")
+    assert nitazene.count() == 3 and all(s.photo.jpeg for s in nitazene)
 
 
 @pytest.mark.django_db

@@ -27,6 +27,7 @@ from harbour.accounts.models import TWO_FACTOR_ROLES, Membership, Role, User
 from harbour.audit.services import record
 from harbour.clients.models import Client
 from harbour.clients.uic import DEFAULT_SCHEME
+from harbour.demo.drugchecking import alert_count, demo_sites, write_drugchecking
 from harbour.demo.generate import Programme
 from harbour.demo.writer import (
     SeedError,
@@ -69,6 +70,7 @@ DEMO_USERS = (
     DemoUser("casemanager", Role.CASE_MANAGER, "front"),
     DemoUser("sitemanager", Role.SITE_MANAGER, "front"),
     DemoUser("me", Role.ME_OFFICER, "all"),
+    DemoUser("alerts", Role.ALERT_REVIEWER, "all"),
     DemoUser("admin", Role.ADMIN, "all"),
 )
 DEMO_USERNAMES = tuple(u.username for u in DEMO_USERS)
@@ -112,6 +114,8 @@ class SeedResult:
     regions: int
     users: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    samples: int = 0
+    alerts: int = 0
 
     def summary(self) -> dict[str, Any]:
         c = self.programme.counts
@@ -141,6 +145,8 @@ class SeedResult:
             "caseload": c.caseload,
             "referrals": c.referrals,
             "appointments": c.appointments,
+            "drug_checking_samples": self.samples,
+            "drug_alerts": self.alerts,
             "days": self.programme.days,
             "end": self.programme.end.isoformat(),
             "users": self.users,
@@ -202,6 +208,14 @@ def seed(
             write_casework(
                 programme.casework(), site_ids, _demo_user(Role.CASE_MANAGER), batch_size
             )
+            samples = write_drugchecking(
+                demo_sites(site_ids, programme.main_site.code),
+                programme.start,
+                programme.end,
+                seed,
+                _demo_user(Role.STAFF),
+                _demo_user(Role.ALERT_REVIEWER),
+            )
         settle_balances(batch_size)
         close_past_days(programme, site_ids, batch_size)
         result = SeedResult(
@@ -210,6 +224,8 @@ def seed(
             regions=len(programme.sites) - len(programme.service_sites),
             users=users,
         )
+        if demo:
+            result.samples, result.alerts = samples, alert_count()
         result.elapsed = time.monotonic() - started
         # One summary entry: per-row entries would be noise, and made-up people
         # have no history to account for.

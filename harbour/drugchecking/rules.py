@@ -152,7 +152,7 @@ def evaluate(sample: Sample) -> list[Signal]:
             sample=sample, rule=hit.rule, substance=hit.substance
         )
         if signal.alert_id is None:
-            _attach(signal, sample.region)
+            _attach(signal, sample)
         signals.append(signal)
     for hit in hits:
         if hit.rule in CLUSTERING:
@@ -160,14 +160,17 @@ def evaluate(sample: Sample) -> list[Signal]:
     return signals
 
 
-def _attach(signal: Signal, region: str) -> None:
-    alert = (
-        Alert.objects.filter(
-            rule=signal.rule, substance=signal.substance, region=region, status__in=OPEN_STATUSES
-        )
-        .order_by("created_at")
-        .first()
+def _attach(signal: Signal, sample: Sample, rules: AlertSettings | None = None) -> None:
+    region = sample.region
+    candidates = Alert.objects.filter(
+        rule=signal.rule, substance=signal.substance, region=region, status__in=OPEN_STATUSES
     )
+    if rules is not None and sample.date is not None:
+        # A cluster is a burst: a sample joins an open cluster only within the window of
+        # its latest sample; later ones make a new cluster to review.
+        since = sample.date - dt.timedelta(days=rules.cluster_days)
+        candidates = candidates.filter(signals__sample__date__gte=since).distinct()
+    alert = candidates.order_by("created_at").first()
     if alert is None:
         alert = Alert(rule=signal.rule, substance=signal.substance, region=region)
         alert.title, alert.message = "", ""
@@ -203,7 +206,7 @@ def _cluster(sample: Sample, substance: Substance, rules: AlertSettings) -> list
         if signal.alert_id is None:
             # A signal already behind a closed alert stays there: that alert's history
             # is what was sent, and running the rules again must not raise it anew.
-            _attach(signal, sample.region)
+            _attach(signal, sample, rules)
         made.append(signal)
     return made
 

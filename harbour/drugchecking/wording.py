@@ -196,6 +196,9 @@ def alert_text(alert: Alert) -> tuple[str, str]:
         )
     else:
         days = AlertSettings.get().cluster_days
+        dated = sorted(s.date for s in samples if s.date)
+        if dated:
+            days = (dated[-1] - dated[0]).days + 1
         title = f"{sentence_case(name)}: {count} {where} within {days} days"
         lead = (
             f"{count} collected {where} {when} held {name} where people did not expect it, "

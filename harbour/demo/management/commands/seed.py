@@ -77,6 +77,11 @@ class Command(BaseCommand):
             if s["caseload"]
             else ""
         )
+        if s["drug_checking_samples"]:
+            casework += (
+                f"; {s['drug_checking_samples']} drug checking samples raising "
+                f"{s['drug_alerts']} drug alerts"
+            )
         self.stdout.write(
             f"Seeded {s['regions']} regions, {s['sites']} sites, {s['clients']} clients "
             f"({s['near_duplicates']} near-duplicates), {s['contacts']} contacts "
