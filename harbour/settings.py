@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "harbour.testing",
     "harbour.casework",
     "harbour.drugchecking",
+    "harbour.reports",
     "harbour.exchange",
     "harbour.demo",
     "harbour.api",

@@ -22,6 +22,9 @@ from django.db import connection
 from harbour.audit.models import AuditEvent
 from harbour.clients import services
 from harbour.clients.models import Client, ClientLink, ClientPartial
+from harbour.exchange import bundle as bundle_module
+from harbour.exchange import services as exchange_services
+from harbour.exchange.importers import IMPORTERS
 from harbour.exchange.pseudonyms import code_only_pseudonym
 from harbour.lib.keys import parse_ring
 from harbour.sites.models import Site, SiteKind
@@ -253,18 +256,23 @@ def test_a_missing_required_file_is_an_error(cast: Cast, tmp_path: Path) -> None
 
 
 def test_a_file_of_the_format_this_version_cannot_import_yet_is_refused(
-    cast: Cast, tmp_path: Path
+    cast: Cast, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    estimates = "population,year,site,estimate\npwid,2024,,1200\n"
-
-    outcome = run_failing(
-        bundle(tmp_path, sites=SITES, clients=CLIENTS, population_estimates=estimates)
+    # This version imports every file of the format: a later version of the format
+    # adding one (made up here) must see it refused, never silently skipped.
+    monkeypatch.setattr(
+        exchange_services, "SPEC_FILES", (*bundle_module.SPEC_FILES, "needle_returns.csv")
     )
+    returns = "contact_id,quantity\nc1,40\n"
 
-    assert outcome.lines[0].startswith(
-        "population_estimates.csv:0: -: not supported yet by this version"
-    )
+    outcome = run_failing(bundle(tmp_path, sites=SITES, clients=CLIENTS, needle_returns=returns))
+
+    assert outcome.lines[0].startswith("needle_returns.csv:0: -: not supported yet by this version")
     assert counts() == (3, 0)
+
+
+def test_every_file_of_the_format_has_an_importer() -> None:
+    assert {cls.file_name for cls in IMPORTERS} == set(bundle_module.SPEC_FILES)
 
 
 def test_a_file_the_format_does_not_know_is_refused(cast: Cast, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
@@ -189,11 +189,8 @@ def active_clients(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> Qu
 
 
 def prv11(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> dict[str, Any]:
-    """Clients on OST at E / clients active with opioid_dependent yes, or on OST at E.
-
-    ``by`` always lists every gender value and age group, so the shape is stable;
-    a group nobody falls in has 0 / 0 and value None.
-    """
+    """Clients on OST at E / clients active with opioid_dependent yes, or on OST at E,
+    with ``by`` gender and age group (see ``by_gender_and_age``)."""
     on_ost = on_ost_at(end, site_ids)
     dependent_and_active = (
         active_clients(start, end, site_ids)
@@ -208,12 +205,25 @@ def prv11(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> dict[str, A
         .values("gender", "age")
         .annotate(numerator=Count("pk", filter=Q(pk__in=on_ost)), denominator=Count("pk"))
     )
+    return by_gender_and_age(rows)
+
+
+def by_gender_and_age(
+    rows: Iterable[Mapping[str, Any]], numerator: str = "numerator"
+) -> dict[str, Any]:
+    """Fold rows grouped by ``gender`` and ``age`` into the whole and its ``by`` groups.
+
+    Each row holds a group's ``denominator`` and its count named ``numerator``; a
+    query can count several numerators over one denominator and be folded once per
+    numerator. ``by`` always lists every gender value and age group, so the shape is
+    stable; a group nobody falls in has 0 / 0 and value None.
+    """
     whole = [0, 0]
     genders: dict[str, list[int]] = {value: [0, 0] for value in Gender.values}
     ages: dict[str, list[int]] = {group: [0, 0] for group in AGE_GROUPS}
     for row in rows:
         for tally in (whole, genders.setdefault(row["gender"], [0, 0]), ages[row["age"]]):
-            tally[0] += row["numerator"]
+            tally[0] += row[numerator]
             tally[1] += row["denominator"]
     return {
         **fraction(*whole),

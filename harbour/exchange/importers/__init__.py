@@ -20,6 +20,7 @@ from harbour.exchange.importers.distributions import DistributionsImporter
 from harbour.exchange.importers.ost_doses import OstDosesImporter
 from harbour.exchange.importers.ost_episodes import OstEpisodesImporter
 from harbour.exchange.importers.overdoses import OverdosesImporter
+from harbour.exchange.importers.population_estimates import PopulationEstimatesImporter
 from harbour.exchange.importers.sites import SitesImporter
 from harbour.exchange.importers.tests import TestsImporter
 from harbour.exchange.importers.treatments import TreatmentsImporter
@@ -36,4 +37,5 @@ IMPORTERS: tuple[type[Importer], ...] = (
     TestsImporter,
     TreatmentsImporter,
     ViralLoadsImporter,
+    PopulationEstimatesImporter,
 )
