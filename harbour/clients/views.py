@@ -15,6 +15,7 @@ from harbour.clients import pseudonym as ps
 from harbour.clients import services
 from harbour.clients.forms import ClientEditForm, CodeForm, MergeForm, RegistrationForm, UICForm
 from harbour.clients.models import Client, ClientPartial, Merge
+from harbour.drugchecking.views import client_samples
 from harbour.sites.models import Site
 from harbour.visits import services as visits
 from harbour.visits.models import Contact
@@ -181,6 +182,7 @@ def profile(request: HttpRequest, pk: object) -> HttpResponse:
             if access.has(request.user, Cap.OST_VIEW)
             else None,
             "can_enrol": access.has(request.user, Cap.OST_PRESCRIBE),
+            "drug_samples": client_samples(request.user, client),
             "contact_id": uuid.uuid4(),
             "duplicates": _near_duplicates(request, client),
             "show_phone": access.has(request.user, Cap.CLIENT_CONTACT_DETAILS, client.site)

@@ -148,8 +148,19 @@ class FoundIn:
 
 @transaction.atomic
 def record_strip(
-    actor: Any, sample: Sample, *, target: str, outcome: str, date: dt.date | None = None
+    actor: Any,
+    sample: Sample,
+    *,
+    target: str,
+    outcome: str,
+    date: dt.date | None = None,
+    analysis_id: uuid.UUID | None = None,
 ) -> Analysis:
+    """One strip's result. ``analysis_id`` makes a repeated submit record it once."""
+    if analysis_id is not None:
+        existing = Analysis.objects.filter(pk=analysis_id).first()
+        if existing is not None:
+            return existing
     if target not in StripTarget.values:
         raise DrugCheckingError("Choose what the strip tests for.", "target")
     if outcome not in StripOutcome.values:
@@ -157,6 +168,7 @@ def record_strip(
     day = date or timezone.localdate()
     _not_future(day, "date")
     analysis = Analysis.objects.create(
+        id=analysis_id or uuid.uuid4(),
         sample=sample,
         method=Method.STRIP,
         date=day,
