@@ -7,6 +7,7 @@ harbour/accounts/access.py, so a change to the policy that nobody meant shows he
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import uuid
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -22,6 +24,9 @@ from harbour.accounts.models import Role
 from harbour.casework import services as casework
 from harbour.casework.models import Appointment, PartnerService, Referral
 from harbour.clients.models import Client, Merge
+from harbour.drugchecking import services as drugchecking
+from harbour.drugchecking.dictionary import resolve
+from harbour.drugchecking.models import Alert, Sample
 from harbour.ost import services as ost
 from harbour.ost.models import Episode
 from harbour.testing import services as testing
@@ -29,7 +34,7 @@ from harbour.testing.models import Test, Treatment
 from harbour.visits.models import SiteSession
 from tests.factory import Cast, form_data, login, make_client, today, uic
 
-OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN = (
+OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN, REVIEWER = (
     Role.OUTREACH,
     Role.STAFF,
     Role.CLINICIAN,
@@ -37,9 +42,12 @@ OUTREACH, STAFF, CLINICIAN, CASE, MANAGER, ME, ADMIN = (
     Role.SITE_MANAGER,
     Role.ME_OFFICER,
     Role.ADMIN,
+    Role.ALERT_REVIEWER,
 )
 FRONT_LINE = {OUTREACH, STAFF, CLINICIAN, CASE, MANAGER}
 EVERYONE = set(Role)
+# Drug checking: peers with strips, site staff, clinicians, managers, and the reviewer.
+SAMPLES = {OUTREACH, STAFF, CLINICIAN, MANAGER, REVIEWER}
 
 
 @dataclass
@@ -55,9 +63,15 @@ class World:
     partner: PartnerService
     lab_tests: dict[object, Test]
     treatments: dict[object, Treatment]
+    samples: dict[object, Sample]  # a sample with a result and a picture at the client's site
+    draft: Alert
+    sent: Alert
 
     def episode_for(self, client: Client) -> Episode:
         return self.episodes[client.pk]
+
+    def sample(self, client: Client) -> str:
+        return f"/drug-checking/samples/{self.samples[client.pk].pk}/"
 
 
 @dataclass
@@ -379,6 +393,57 @@ ENDPOINTS = [
         get(lambda w, c: "/testing/cascades/"),
         per_client=False,
     ),
+    # Drug checking: a sample is at a site, and only that site's people (and the
+    # programme-wide reviewer) open it.
+    Endpoint(
+        "drugchecking:samples", SAMPLES, get(lambda w, c: "/drug-checking/"), per_client=False
+    ),
+    Endpoint(
+        "drugchecking:intake", SAMPLES, get(lambda w, c: "/drug-checking/new/"), per_client=False
+    ),
+    Endpoint("drugchecking:sample", SAMPLES, get(lambda w, c: w.sample(c))),
+    Endpoint("drugchecking:strip", SAMPLES, get(lambda w, c: w.sample(c) + "strip/")),
+    Endpoint("drugchecking:analysis", SAMPLES, get(lambda w, c: w.sample(c) + "analysis/")),
+    Endpoint("drugchecking:result", SAMPLES, get(lambda w, c: w.sample(c) + "result/")),
+    Endpoint("drugchecking:given_back", SAMPLES, post(lambda w, c: w.sample(c) + "given-back/")),
+    Endpoint(
+        "drugchecking:photo",
+        SAMPLES,
+        post(lambda w, c: w.sample(c) + "photo/", lambda w, c: {"photo": jpeg()}),
+    ),
+    Endpoint("drugchecking:photo_image", SAMPLES, get(lambda w, c: w.sample(c) + "photo.jpg")),
+    # Every signed-in person reads the alerts that were sent; only the reviewer decides.
+    Endpoint("alerts:list", EVERYONE, get(lambda w, c: "/drug-checking/alerts/"), per_client=False),
+    Endpoint(
+        "alerts:review",
+        {REVIEWER},
+        get(lambda w, c: f"/drug-checking/alerts/{w.draft.pk}/review/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "alerts:rules",
+        {REVIEWER},
+        get(lambda w, c: "/drug-checking/alerts/rules/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "alerts:substances",
+        {REVIEWER},
+        get(lambda w, c: "/drug-checking/alerts/substances/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "alerts:substance_create",
+        {REVIEWER},
+        get(lambda w, c: "/drug-checking/alerts/substances/new/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "alerts:substance_edit",
+        {REVIEWER},
+        get(lambda w, c: f"/drug-checking/alerts/substances/{resolve('heroin').pk}/"),
+        per_client=False,
+    ),
     Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
     Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
     Endpoint(
@@ -470,6 +535,16 @@ ENDPOINTS = [
 OK = {200, 201, 302}
 DENIED = {403, 404}
 
+# Pages anyone may open without signing in: what a drug alert or the public board says.
+PUBLIC: list[tuple[str, Callable[[World], str]]] = [
+    ("public:board", lambda w: "/public/drug-checking/"),
+    ("public:alerts_atom", lambda w: "/public/alerts.atom"),
+    ("public:alerts_json", lambda w: "/public/alerts.json"),
+    ("public:alert", lambda w: f"/public/alerts/{w.sent.pk}/"),
+    ("public:alert_qr", lambda w: f"/public/alerts/{w.sent.pk}/qr.svg"),
+    ("public:alert_photo", lambda w: f"/public/alerts/{w.sent.pk}/photo.jpg"),
+]
+
 
 @pytest.fixture
 def world(cast: Cast) -> World:
@@ -508,6 +583,20 @@ def world(cast: Cast) -> World:
         c.pk: testing.start_treatment(None, c, c.site, condition="hiv", start_date=today())
         for c in (own, other)
     }
+    samples = {}
+    for client in (own, other):
+        # Two regions, so two alerts: one to send, one left as a draft.
+        region = "Region A" if client == own else "East County"
+        sample, _ = drugchecking.take_sample(
+            None, client.site, date=today(), expected=[resolve("cocaine")], region=region
+        )
+        drugchecking.record_analysis(
+            None, sample, method="ftir", found=[drugchecking.FoundIn(resolve("fentanyl"))]
+        )
+        drugchecking.attach_photo(None, sample, jpeg())
+        samples[client.pk] = sample
+    draft, sent = Alert.objects.order_by("region")  # East County, then Region A
+    drugchecking.publish(None, sent, title="Fentanyl in cocaine", message="Take care.")
     return World(
         cast,
         own,
@@ -520,7 +609,18 @@ def world(cast: Cast) -> World:
         partner,
         lab_tests,
         treatments,
+        samples,
+        draft,
+        sent,
     )
+
+
+def jpeg() -> SimpleUploadedFile:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 200, 255)).save(out, "JPEG")
+    return SimpleUploadedFile("sample.jpg", out.getvalue(), content_type="image/jpeg")
 
 
 def test_every_url_is_in_the_matrix() -> None:
@@ -535,12 +635,16 @@ def test_every_url_is_in_the_matrix() -> None:
                 names.add(prefix + p.name)
 
     walk(get_resolver().url_patterns)
-    covered = {e.name for e in ENDPOINTS} | {
-        "accounts:login",
-        "accounts:logout",
-        "accounts:two_factor",
-        "api:client_update",
-    }
+    covered = (
+        {e.name for e in ENDPOINTS}
+        | {name for name, _ in PUBLIC}
+        | {
+            "accounts:login",
+            "accounts:logout",
+            "accounts:two_factor",
+            "api:client_update",
+        }
+    )
     # client_detail and client_update share one URL; login/logout/two-factor are tested apart.
     assert names - covered == set()
 
@@ -576,6 +680,18 @@ def test_no_role_reaches_a_client_of_another_site(
 def test_a_signed_out_visitor_reaches_nothing(world: World, endpoint: Endpoint) -> None:
     status = endpoint.call(HttpClient(), world, world.own)
     assert status in {302, 401, 403, 404}
+
+
+@pytest.mark.parametrize(("name", "path"), PUBLIC, ids=[name for name, _ in PUBLIC])
+def test_public_pages_open_without_signing_in(world: World, name: str, path: Callable) -> None:
+    assert HttpClient().get(path(world)).status_code == 200
+
+
+def test_a_draft_alert_is_never_public(world: World) -> None:
+    for suffix in ("", "qr.svg", "photo.jpg"):
+        assert HttpClient().get(f"/public/alerts/{world.draft.pk}/{suffix}").status_code == 404
+    feeds = HttpClient().get("/public/alerts.json").content.decode()
+    assert str(world.draft.pk) not in feeds and str(world.sent.pk) in feeds
 
 
 def test_staff_at_south_sees_south_clients_but_not_north_ones(world: World) -> None:

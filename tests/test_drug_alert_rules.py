@@ -90,7 +90,10 @@ def test_fentanyl_in_what_was_sold_as_heroin_raises_an_alert(cast: Cast) -> None
     alert = s.signals.get(rule=Rule.UNEXPECTED).alert
     assert alert is not None and alert.status == AlertStatus.DRAFT
     assert alert.title == "Fentanyl found in heroin in Harbour County"
-    assert "1 sample collected in Harbour County on 1 October 2026 held fentanyl" in alert.message
+    assert (
+        "1 sample collected in Harbour County in the week of 28 September 2026 held fentanyl"
+        in alert.message
+    )
     assert "naloxone" in alert.message.lower()
 
 
@@ -257,7 +260,9 @@ def test_signals_gather_into_one_open_alert_per_rule_substance_and_region(cast: 
     assert sorted(a.signals.count() for a in unexpected) == [1, 2]
     two = unexpected.get(region="Harbour County")
     assert two.title == "Fentanyl found in heroin in Harbour County"
-    assert two.message.startswith("2 samples collected in Harbour County on 1 October 2026")
+    assert two.message.startswith(
+        "2 samples collected in Harbour County in the week of 28 September 2026"
+    )
 
 
 def test_evaluating_again_changes_nothing(cast: Cast) -> None:

@@ -129,6 +129,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("sites:summary")
     if access.has(user, Cap.USER_MANAGE):
         return redirect("accounts:user_list")
+    if access.has(user, Cap.ALERT_REVIEW):
+        return redirect("alerts:list")
     return render(request, "accounts/no_role.html")
 
 

@@ -68,7 +68,7 @@ def take_sample(
     actor: Any,
     site: Site,
     *,
-    date: dt.date,
+    date: dt.date | None,
     expected: Sequence[Substance] = (),
     expected_as_said: str = "",
     expected_unknown: bool = False,
@@ -81,6 +81,7 @@ def take_sample(
     overdose: str = YesNoUnknown.UNKNOWN,
     client: Client | None = None,
     number: str = "",
+    source: str = "harbour",
     sample_id: uuid.UUID | None = None,
 ) -> tuple[Sample, bool]:
     """Take in a sample. No identity is asked for; ``client`` only when the person wants
@@ -89,6 +90,9 @@ def take_sample(
         existing = Sample.objects.filter(pk=sample_id).first()
         if existing is not None:
             return existing, False  # a double submit
+    if date is None and not number:
+        # Only imported history may lack a date, and it brings its own numbers.
+        raise DrugCheckingError("Say when the sample was taken.", "date")
     _not_future(date, "date")
     if form and form not in SampleForm.values:
         raise DrugCheckingError("Choose the form of the sample.", "form")
@@ -112,10 +116,11 @@ def take_sample(
         effects=effects.strip(),
         overdose=overdose,
         client=client,
+        source=source,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     for attempt in range(5):
-        sample.number = number or next_number(site, date)
+        sample.number = number or next_number(site, date or timezone.localdate())
         try:
             with transaction.atomic():
                 sample.save(force_insert=True)

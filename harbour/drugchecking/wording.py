@@ -149,13 +149,15 @@ def _summary(main: list[str], positives: list[str], result: Explanation) -> str:
 
 
 def _dates(samples: list[Sample]) -> str:
+    """When, as an alert may say it in public: the week, never the day. The day a sample
+    was taken, with the region, could point to the one person who brought it in."""
     days = sorted(s.date for s in samples if s.date)
     if not days:
         return ""
-    first, last = days[0], days[-1]
+    first, last = (d - dt.timedelta(days=d.weekday()) for d in (days[0], days[-1]))
     if first == last:
-        return f"on {_day(first)}"
-    return f"between {_day(first)} and {_day(last)}"
+        return f"in the week of {_day(first)}"
+    return f"between the weeks of {_day(first)} and {_day(last)}"
 
 
 def _day(day: dt.date) -> str:
@@ -171,7 +173,7 @@ def alert_text(alert: Alert) -> tuple[str, str]:
     name = substance.label
     where = f"in {alert.region}" if alert.region else "in our area"
     expected = (
-        join_names(sorted({e.name for s in samples for e in s.expected.all()}), "or")
+        join_names(sorted({e.label for s in samples for e in s.expected.all()}), "or")
         or "drugs whose content people did not know"
     )
     n = len(samples)
@@ -199,7 +201,9 @@ def alert_text(alert: Alert) -> tuple[str, str]:
         dated = sorted(s.date for s in samples if s.date)
         if dated:
             days = (dated[-1] - dated[0]).days + 1
-        title = f"{sentence_case(name)}: {count} {where} within {days} days"
+        title = (
+            f"{sentence_case(name)}: {count} {where} within {days} day{'s' if days != 1 else ''}"
+        )
         lead = (
             f"{count} collected {where} {when} held {name} where people did not expect it, "
             f"or held more of it than usual. People expected {expected}."
@@ -207,5 +211,7 @@ def alert_text(alert: Alert) -> tuple[str, str]:
     body = [lead, "", "What to do:"]
     for item in texts.advice_for([substance.advice] if substance.advice else []):
         body.extend(f"- {tip}" for tip in item.tips)
-    body.extend(f"- {tip}" for tip in texts.GENERAL.tips)
+    # The general tips repeat some topic tips ("do not use alone"): say each once.
+    said = {line[2:].split(".")[0] for line in body if line.startswith("- ")}
+    body.extend(f"- {tip}" for tip in texts.GENERAL.tips if tip.split(".")[0] not in said)
     return title[:160], "\n".join(body)
