@@ -27,9 +27,11 @@ from harbour.drugchecking import importer, services
 from harbour.drugchecking.dictionary import ensure_dictionary, resolve
 from harbour.drugchecking.models import (
     Alert,
+    AlertStatus,
     Analysis,
     Finding,
     Method,
+    Rule,
     Sample,
     Signal,
     Substance,
@@ -396,6 +398,18 @@ def test_dry_run_reports_the_figures_and_stores_nothing(cast: Cast, tmp_path: Pa
     assert "Imported." not in outcome.stdout
     assert table_counts() == before
     assert AuditEvent.objects.count() == events
+
+
+def test_past_results_imported_as_history_keep_their_evidence_but_send_nothing(
+    cast: Cast, tmp_path: Path
+) -> None:
+    outcome = run(write_copy(tmp_path, ids=FEW), "--history")
+    assert "Alerts raised from history, closed as not sent: 4 (unexpected 4)." in outcome.stdout
+    assert Signal.objects.filter(rule=Rule.UNEXPECTED).count() >= 4
+    assert not Alert.objects.filter(status=AlertStatus.DRAFT).exists()
+    assert set(Alert.objects.values_list("status", "closed_reason")) == {
+        (AlertStatus.DISMISSED, "Raised from past results imported as history; not sent.")
+    }
 
 
 def test_a_name_the_dictionary_does_not_know_becomes_an_unclassified_substance(

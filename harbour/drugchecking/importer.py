@@ -391,6 +391,7 @@ class Result:
     skipped_ids: list[str] = field(default_factory=list)
     signals: int = 0
     alerts: dict[str, int] = field(default_factory=dict)  # new drafts, by rule
+    history: bool = False  # alerts raised from this import were closed, not sent
     errors: list[Problem] = field(default_factory=list)
     applied: bool = False
     dry_run: bool = False
@@ -417,18 +418,26 @@ class Result:
             "skipped_samples": len(self.skipped_ids),
             "signals": self.signals,
             "alerts": self.alerts,
+            "alerts_closed_as_history": self.history,
         }
 
 
-def import_drugchecking(folder: Path, site: Site, actor: Any, *, dry_run: bool = False) -> Result:
+def import_drugchecking(
+    folder: Path, site: Site, actor: Any, *, dry_run: bool = False, history: bool = False
+) -> Result:
     """Import the export in ``folder`` as samples taken at ``site``.
+
+    With ``history`` (a first import of past results) the rules still run and keep their
+    evidence, so later clusters and "new to the programme" see the past; but an alert
+    raised only from this history is closed as not sent: nobody needs warning today
+    about a sample from two years ago.
 
     Nothing is written unless ``Result.applied``. Raises SourceError when ``folder``
     is not a folder.
     """
     today = timezone.localdate()
     parsed = read(folder, today=today)
-    result = Result(errors=parsed.errors, dry_run=dry_run)
+    result = Result(errors=parsed.errors, dry_run=dry_run, history=history)
     if result.errors:
         return result
     with transaction.atomic():
@@ -473,7 +482,10 @@ def _write(parsed: Parsed, site: Site, actor: Any, result: Result) -> None:
     touched: dict[str, Sample] = {}  # new or changed: the rules run on these
     samples = _write_samples(parsed.samples, site, actor, lookup, result, audit, touched)
     _write_analyses(parsed.lab, samples, actor, lookup, result, touched)
-    _evaluate(touched.values(), result)
+    new_alerts = _evaluate(touched.values(), result)
+    if result.history:
+        for alert in new_alerts:
+            services.close(actor, alert, reason=HISTORY_REASON)
     audit.append(_summary(parsed, site, result))
     record_many(actor, audit)
 
@@ -632,7 +644,10 @@ def _update(
     return True
 
 
-def _evaluate(samples: Iterable[Sample], result: Result) -> None:
+HISTORY_REASON = "Raised from past results imported as history; not sent."
+
+
+def _evaluate(samples: Iterable[Sample], result: Result) -> list[Alert]:
     """Run the alert rules in the order the samples were collected, so that "new to the
     programme" and clusters see the history as it happened. Undated samples come last."""
     before_alerts = set(Alert.objects.values_list("pk", flat=True))
@@ -644,8 +659,9 @@ def _evaluate(samples: Iterable[Sample], result: Result) -> None:
     for sample in sorted(fresh, key=lambda s: (s.date is None, s.date or dt.date.min, s.number)):
         rules.evaluate(sample)
     result.signals = Signal.objects.count() - before_signals
-    new = Alert.objects.exclude(pk__in=before_alerts).values_list("rule", flat=True)
-    result.alerts = dict(sorted(Counter(new).items()))
+    new = list(Alert.objects.exclude(pk__in=before_alerts))
+    result.alerts = dict(sorted(Counter(a.rule for a in new).items()))
+    return new
 
 
 def _summary(parsed: Parsed, site: Site, result: Result) -> Entry:

@@ -45,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check and report, write nothing"
         )
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="past results: keep the rules' evidence, but close the alerts they raise "
+            "as not sent",
+        )
         parser.add_argument("--format", choices=("text", "json"), default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -56,7 +62,9 @@ class Command(BaseCommand):
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named {options['user']!r}.") from None
         try:
-            result = import_drugchecking(options["path"], site, actor, dry_run=options["dry_run"])
+            result = import_drugchecking(
+                options["path"], site, actor, dry_run=options["dry_run"], history=options["history"]
+            )
         except SourceError as exc:
             raise CommandError(str(exc)) from None
         for problem in result.errors:
@@ -124,7 +132,10 @@ def summary(result: Result, site: Site) -> str:
     alerts = sum(result.alerts.values())
     if alerts:
         by_rule = ", ".join(f"{rule} {n}" for rule, n in result.alerts.items())
-        lines.append(f"Alerts raised, awaiting review: {alerts} ({by_rule}).")
+        if result.history:
+            lines.append(f"Alerts raised from history, closed as not sent: {alerts} ({by_rule}).")
+        else:
+            lines.append(f"Alerts raised, awaiting review: {alerts} ({by_rule}).")
     else:
         lines.append("Alerts raised: none.")
     return "\n".join(lines)
