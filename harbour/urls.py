@@ -17,5 +17,6 @@ urlpatterns = [
     path("drug-checking/alerts/", include("harbour.drugchecking.alert_urls")),
     path("drug-checking/", include("harbour.drugchecking.urls")),
     path("public/", include("harbour.drugchecking.public_urls")),
+    path("reports/", include("harbour.reports.urls")),
     path("api/v1/", include("harbour.api.urls")),
 ]

@@ -16,12 +16,7 @@ from tests.factory import Cast, make_cast
 
 @pytest.fixture
 def cast(db: None) -> Cast:
-    # A data migration loads the substance dictionary, but tests that flush the database
-    # (browser tests) empty it for the tests after them: put back what is missing.
-    from harbour.drugchecking.dictionary import ensure_dictionary
-
-    ensure_dictionary()
-    return make_cast()
+    return make_cast()  # with the reference data a flush may have removed
 
 
 @pytest.fixture(autouse=True)

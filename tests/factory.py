@@ -84,7 +84,27 @@ class Cast:
         return self.users[role]
 
 
+def reference_data() -> None:
+    """What data migrations load (the catalogue, the substance dictionary).
+
+    Tests that flush the database (browser tests, threads) empty those tables for the
+    tests after them in the same worker: put back what is missing.
+    """
+    import importlib
+
+    from harbour.drugchecking.dictionary import ensure_dictionary
+    from harbour.visits.models import CatalogueItem
+
+    catalogue = importlib.import_module("harbour.visits.migrations.0003_default_catalogue")
+    for order, (code, name, options) in enumerate(catalogue.DEFAULT_ITEMS, start=1):
+        CatalogueItem.objects.get_or_create(
+            code=code, defaults={"name": name, "options": options, "sort_order": order * 10}
+        )
+    ensure_dictionary()
+
+
 def make_cast() -> Cast:
+    reference_data()
     region = make_site("REG-A", SiteKind.REGION, name="Region A")
     north = make_site("NTH-01", parent=region, name="North Centre")
     south = make_site("STH-01", SiteKind.DROP_IN, parent=region, name="South Drop-in")

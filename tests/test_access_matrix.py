@@ -444,6 +444,13 @@ ENDPOINTS = [
         get(lambda w, c: f"/drug-checking/alerts/substances/{resolve('heroin').pk}/"),
         per_client=False,
     ),
+    Endpoint("reports:targets", {ADMIN}, get(lambda w, c: "/reports/targets/"), per_client=False),
+    Endpoint(
+        "reports:capture",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/reports/capture-recapture/"),
+        per_client=False,
+    ),
     Endpoint("sites:list", {ADMIN}, get(lambda w, c: "/sites/"), per_client=False),
     Endpoint("sites:create", {ADMIN}, get(lambda w, c: "/sites/new/"), per_client=False),
     Endpoint(

@@ -49,3 +49,38 @@ class PopulationEstimate(models.Model):
     def __str__(self) -> str:
         where = self.site.code if self.site is not None else "whole programme"
         return f"{self.population} {self.year} {where}: {self.estimate}"
+
+
+class Target(models.Model):
+    """The coverage bands and the target of one indicator (harbour.reports.targets).
+
+    A value below ``low`` is low coverage, above ``high`` high, and from ``low`` to
+    ``high`` (both included) medium. Coverage indicators are in percent here (20 for
+    20 %), so an administrator edits the numbers as the guidelines print them;
+    counts per person are per year. The defaults come from a data migration; an
+    indicator without a row uses the same defaults (harbour.reports.targets.DEFAULTS).
+    """
+
+    indicator = models.CharField(max_length=40, unique=True)
+    low = models.DecimalField(max_digits=9, decimal_places=2, validators=[MinValueValidator(0)])
+    high = models.DecimalField(max_digits=9, decimal_places=2, validators=[MinValueValidator(0)])
+    target = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["indicator"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(low__lte=models.F("high")),
+                name="target_low_not_above_high",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: low < {self.low} ≤ medium ≤ {self.high} < high"
