@@ -204,6 +204,8 @@ OST_DOSE_STEP_MG = {
 RETEST_INTERVAL_DAYS = env_int("HARBOUR_RETEST_INTERVAL_DAYS", 182, minimum=1)
 # Case management: a referral with no outcome after this many days is followed up.
 REFERRAL_FOLLOW_UP_DAYS = env_int("HARBOUR_REFERRAL_FOLLOW_UP_DAYS", 14, minimum=1)
+# k of published figures: a count from 1 to k-1 is never shown (spec, "Published figures").
+PUBLIC_MIN_CELL = env_int("HARBOUR_PUBLIC_MIN_CELL", 5, minimum=3)
 # Text reminders: the gateway class. The default keeps messages in Harbour's outbox,
 # so nothing leaves the machine in tests and demos.
 SMS_BACKEND = env_str("HARBOUR_SMS_BACKEND", "harbour.casework.sms.OutboxBackend")

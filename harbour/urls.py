@@ -16,6 +16,7 @@ urlpatterns = [
     path("casework/", include("harbour.casework.urls")),
     path("drug-checking/alerts/", include("harbour.drugchecking.alert_urls")),
     path("drug-checking/", include("harbour.drugchecking.urls")),
+    path("public/dashboard/", include("harbour.reports.public_urls")),
     path("public/", include("harbour.drugchecking.public_urls")),
     path("reports/", include("harbour.reports.urls")),
     path("api/v1/", include("harbour.api.urls")),

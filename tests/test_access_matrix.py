@@ -550,6 +550,8 @@ PUBLIC: list[tuple[str, Callable[[World], str]]] = [
     ("public:alert", lambda w: f"/public/alerts/{w.sent.pk}/"),
     ("public:alert_qr", lambda w: f"/public/alerts/{w.sent.pk}/qr.svg"),
     ("public:alert_photo", lambda w: f"/public/alerts/{w.sent.pk}/photo.jpg"),
+    ("community:dashboard", lambda w: "/public/dashboard/"),
+    ("community:dashboard_csv", lambda w: "/public/dashboard/dashboard.csv"),
 ]
 
 
