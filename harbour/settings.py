@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "harbour.casework",
     "harbour.drugchecking",
     "harbour.reports",
+    "harbour.dhis2",
     "harbour.exchange",
     "harbour.demo",
     "harbour.api",

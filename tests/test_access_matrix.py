@@ -445,6 +445,29 @@ ENDPOINTS = [
         per_client=False,
     ),
     Endpoint("reports:targets", {ADMIN}, get(lambda w, c: "/reports/targets/"), per_client=False),
+    Endpoint("dhis2:home", {MANAGER, ME, ADMIN}, get(lambda w, c: "/dhis2/"), per_client=False),
+    # The rest shows or sends the whole programme: a programme-wide membership only, which
+    # nobody in the cast holds (tests/test_dhis2_screens.py has programme-wide people).
+    Endpoint(
+        "dhis2:export_json",
+        set(),
+        get(lambda w, c: "/dhis2/export.json?period=2025Q1"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dhis2:export_adx",
+        set(),
+        get(lambda w, c: "/dhis2/export.adx.xml?period=2025Q1"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dhis2:push",
+        set(),
+        post(lambda w, c: "/dhis2/push/", lambda w, c: {"period": "2025Q1", "mode": "dry_run"}),
+        per_client=False,
+    ),
+    Endpoint("dhis2:mapping", set(), get(lambda w, c: "/dhis2/mapping/"), per_client=False),
+    Endpoint("dhis2:server", set(), get(lambda w, c: "/dhis2/server/"), per_client=False),
     Endpoint(
         "reports:capture",
         {MANAGER, ME, ADMIN},

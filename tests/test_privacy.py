@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -122,10 +123,20 @@ def test_the_phone_is_stored_encrypted_and_survives_key_rotation(
         stored = cursor.fetchone()[0]
     assert PHONE not in stored and stored.startswith("gAAAA")
     new = "f2:" + base64.urlsafe_b64encode(b"r" * 32).decode()
+    from harbour.dhis2.models import Dhis2Server
+
+    server = Dhis2Server.get()
+    server.password = "district-secret"
+    server.save()
     settings.FIELD_ENCRYPTION_KEYS = parse_ring(new, "t") + settings.FIELD_ENCRYPTION_KEYS  # type: ignore[attr-defined]
-    call_command("rotate-field-keys")
+    out = StringIO()
+    call_command("rotate-field-keys", stdout=out)
+    assert "clients.Client.phone: re-encrypted 1 value(s)" in out.getvalue()
+    assert "dhis2.Dhis2Server.password: re-encrypted 1 value(s)" in out.getvalue()
     settings.FIELD_ENCRYPTION_KEYS = parse_ring(new, "t")  # type: ignore[attr-defined]
+    # Only the newest key is left: every encrypted field must still read.
     assert Client.objects.get(pk=client.pk).phone == PHONE
+    assert Dhis2Server.get().password == "district-secret"
 
 
 def test_the_phone_never_appears_in_lists_or_to_roles_without_need(cast: Cast) -> None:

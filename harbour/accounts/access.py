@@ -30,6 +30,7 @@ class Cap(StrEnum):
     CLIENT_CONTACT_DETAILS = "client.contact_details"  # see or change the phone number
     CLIENT_MERGE = "client.merge"
     AGGREGATES = "aggregates.view"  # counts and indicators, no client records
+    DHIS2_REPORT = "dhis2.report"  # send figures to the ministry's DHIS2, and how they map
     SITE_OVERVIEW = "site.overview"  # a site's day: contacts, overdoses, stock levels
     STOCK_MANAGE = "stock.manage"  # deliveries, transfers, adjustments, counts
     SESSION_MANAGE = "session.manage"  # a site's regular sessions, e.g. women-only hours
@@ -108,7 +109,7 @@ POLICY: dict[str, frozenset[Cap]] = {
     # the rules raise them. Samples only: never a client's record.
     Role.ALERT_REVIEWER: frozenset({Cap.SAMPLE_RECORD, Cap.ALERT_REVIEW, Cap.SELF}),
     # M&E officers work with numbers, never with a person's record.
-    Role.ME_OFFICER: frozenset({Cap.AGGREGATES, Cap.SITE_OVERVIEW, Cap.SELF}),
+    Role.ME_OFFICER: frozenset({Cap.AGGREGATES, Cap.DHIS2_REPORT, Cap.SITE_OVERVIEW, Cap.SELF}),
     # Administrators run the system; they do not need to read client records.
     Role.ADMIN: frozenset(
         {
@@ -119,6 +120,7 @@ POLICY: dict[str, frozenset[Cap]] = {
             Cap.USER_MANAGE,
             Cap.AUDIT_VIEW,
             Cap.AGGREGATES,
+            Cap.DHIS2_REPORT,
             Cap.SITE_OVERVIEW,
             Cap.SELF,
         }
