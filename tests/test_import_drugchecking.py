@@ -213,9 +213,6 @@ class TestTheRealFiles:
         assert "tranquilizer" not in log
         assert "light brown" not in log
 
-    def test_the_import_is_quick(self, real: Imported) -> None:
-        assert real.seconds < 30, f"{real.seconds:.1f} s for 451 samples"
-
     # One sample, field by field ---------------------------------------------------------------
 
     def test_sample_200249_is_its_csv_rows(self, real: Imported) -> None:

@@ -94,6 +94,7 @@ def sample_hits(sample: Sample, rules: AlertSettings) -> list[Hit]:
     """The rules one sample fires, before clustering. Pure apart from the history query."""
     expected = list(sample.expected.all())
     hits: dict[tuple[str, int], Hit] = {}
+    history: list[bool] = []  # whether the programme has enough history; asked once
     for f in found_in(sample):
         s = f.substance
         if f.role == FindingRole.TRACE and not rules.include_traces:
@@ -106,7 +107,8 @@ def sample_hits(sample: Sample, rules: AlertSettings) -> list[Hit]:
             not s.generic
             and s.drug_class in rules.new_substance_classes
             and (Rule.NEW_SUBSTANCE, s.pk) not in hits
-            and _new_to_programme(sample, s, rules)
+            and _has_history(sample, rules, history)
+            and _first_time(sample, s)
         ):
             hits[(Rule.NEW_SUBSTANCE, s.pk)] = Hit(Rule.NEW_SUBSTANCE, s)
     return list(hits.values())
@@ -117,12 +119,18 @@ def _before(sample: Sample) -> Q:
     return Q(date__lt=sample.date) | Q(date=sample.date, number__lt=sample.number)
 
 
-def _new_to_programme(sample: Sample, substance: Substance, rules: AlertSettings) -> bool:
+def _has_history(sample: Sample, rules: AlertSettings, memo: list[bool]) -> bool:
+    """Whether enough samples were analysed before this one to know what is usual."""
     if sample.date is None:
         return False  # without a date there is no "before"
-    earlier = Sample.objects.filter(_before(sample), analyses__isnull=False).distinct()
-    if earlier.count() < rules.new_substance_after:
-        return False  # too little history to know what is usual
+    if not memo:
+        earlier = Sample.objects.filter(_before(sample), analyses__isnull=False).distinct()
+        memo.append(earlier.count() >= rules.new_substance_after)
+    return memo[0]
+
+
+def _first_time(sample: Sample, substance: Substance) -> bool:
+    """No sample collected before this one held the substance."""
     seen = Finding.objects.filter(
         substance=substance,
         analysis__sample__in=Sample.objects.filter(_before(sample)),
