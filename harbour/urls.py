@@ -19,6 +19,7 @@ urlpatterns = [
     path("public/dashboard/", include("harbour.reports.public_urls")),
     path("public/", include("harbour.drugchecking.public_urls")),
     path("reports/", include("harbour.reports.urls")),
+    path("dashboards/", include("harbour.reports.dashboard_urls")),
     path("dhis2/", include("harbour.dhis2.urls")),
     path("api/v1/", include("harbour.api.urls")),
 ]

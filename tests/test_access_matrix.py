@@ -447,6 +447,43 @@ ENDPOINTS = [
     ),
     Endpoint("reports:targets", {ADMIN}, get(lambda w, c: "/reports/targets/"), per_client=False),
     Endpoint("dhis2:home", {MANAGER, ME, ADMIN}, get(lambda w, c: "/dhis2/"), per_client=False),
+    # Dashboards and report files: counts for the sites a person covers (North here).
+    Endpoint(
+        "dashboards:programme",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/dashboards/"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dashboards:site",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/dashboards/site/NTH-01/?period=2025Q1"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dashboards:chart",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/dashboards/chart/nsp.svg?period=2025Q1&site=NTH-01"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dashboards:report_pdf",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/dashboards/report.pdf?period=2025Q1&site=NTH-01"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dashboards:report_xlsx",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/dashboards/report.xlsx?period=2025Q1&site=NTH-01"),
+        per_client=False,
+    ),
+    Endpoint(
+        "dashboards:indicators_csv",
+        {MANAGER, ME, ADMIN},
+        get(lambda w, c: "/dashboards/indicators.csv?period=2025Q1&site=NTH-01"),
+        per_client=False,
+    ),
     # The rest shows or sends the whole programme: a programme-wide membership only, which
     # nobody in the cast holds (tests/test_dhis2_screens.py has programme-wide people).
     Endpoint(
@@ -764,6 +801,19 @@ def test_a_person_who_gives_their_uic_at_another_site_is_linked_there(world: Wor
     assert response.status_code == 302
     assert response["Location"] == f"/clients/{world.own.pk}/"
     assert http.get(f"/clients/{world.own.pk}/").status_code == 200
+
+
+def test_no_one_at_north_opens_souths_dashboard_or_its_files(world: World) -> None:
+    for user in [world.cast["site_manager"], world.cast["me_officer"], world.cast["admin"]]:
+        http = login(user)
+        for path in (
+            "/dashboards/site/STH-01/?period=2025Q1",
+            "/dashboards/chart/nsp.svg?period=2025Q1&site=STH-01",
+            "/dashboards/report.pdf?period=2025Q1&site=STH-01",
+            "/dashboards/report.xlsx?period=2025Q1&site=STH-01",
+            "/dashboards/indicators.csv?period=2025Q1&site=STH-01",
+        ):
+            assert http.get(path).status_code == 403, (user.username, path)
 
 
 def test_a_site_overview_of_another_site_is_refused(world: World) -> None:
