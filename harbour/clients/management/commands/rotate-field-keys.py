@@ -9,7 +9,7 @@ from harbour.lib.crypto import EncryptedTextField, rotate
 
 def encrypted_columns() -> list[tuple[str, str, str, str]]:
     """(label, table, primary key column, column) of every encrypted field of every model."""
-    found = []
+    found: list[tuple[str, str, str, str]] = []
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, EncryptedTextField):
@@ -17,8 +17,8 @@ def encrypted_columns() -> list[tuple[str, str, str, str]]:
                     (
                         f"{model._meta.label}.{field.name}",
                         model._meta.db_table,
-                        model._meta.pk.column,
-                        field.column,
+                        str(model._meta.pk.column),
+                        str(field.column),
                     )
                 )
     return found
