@@ -26,6 +26,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from harbour.audit.models import AuditEvent
 from harbour.clients import services as clients
@@ -494,6 +495,20 @@ def test_a_seeded_programme_exported_imported_and_exported_again_is_the_same(
     with zipfile.ZipFile(first) as archive:
         exported = {name: archive.read(name) for name in sorted(archive.namelist())}
     assert exported == contents(second)
+
+    # The point of it all: the other Harbour computes the same indicators, for the whole
+    # programme. (Per site they can differ: tests.csv and treatments.csv carry no site, so
+    # a test done away from the person's own site comes back at their own site;
+    # docs/exchange-export.md.)
+    other = tmp_path / "other" / "harbour.sqlite3"
+    day = timezone.localdate()
+    for period in (str(day.year), f"{day.year}Q{(day.month - 1) // 3 + 1}", f"{day:%Y%m}"):
+        here = StringIO()
+        call_command("indicators", "--period", period, "--format", "json", stdout=here)
+        computed = json.loads(here.getvalue())
+        assert computed["indicators"]["PRV.8"]["denominator"] > 0
+        there = harbour(other, "indicators", "--period", period, "--format", "json")
+        assert json.loads(there.stdout) == computed, period
     assert len(exported["contacts.csv"].splitlines()) > 100
 
 
