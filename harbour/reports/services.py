@@ -93,8 +93,11 @@ def save_population_estimate(
     # Row lock: two saves for the same year and site apply one after the other, each
     # auditing the number it replaced (the unique constraints refuse a second creation).
     current = (
-        PopulationEstimate.objects.select_for_update()
+        # of=self: the model's ordering joins the (nullable) site, which PostgreSQL
+        # cannot lock through.
+        PopulationEstimate.objects.select_for_update(of=("self",))
         .filter(population=Population.PWID, year=year, site=site)
+        .order_by("pk")
         .first()
     )
     previous = current.estimate if current is not None else None
