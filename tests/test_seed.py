@@ -24,7 +24,7 @@ from harbour.clients import services as client_services
 from harbour.clients.models import Client, ClientLink, ClientPartial
 from harbour.clients.uic import DEFAULT_SCHEME
 from harbour.demo import services
-from harbour.demo.generate import RECENT_DAYS, WOMEN_ONLY_SESSION
+from harbour.demo.generate import NATIONAL_RATES, RECENT_DAYS, WOMEN_ONLY_SESSION
 from harbour.ost import board
 from harbour.ost.models import DayClosed, Dose, Episode, Prescription
 from harbour.ost.services import ADEQUATE_MG, below_adequate, close_day
@@ -540,3 +540,247 @@ def test_no_phone_number_is_stored_in_the_clear() -> None:
     assert database_contains("casemanager")  # the search does see the seeded data
     for phone in phones:
         assert not database_contains(phone)
+
+
+# -- the fast writer and the national scale -------------------------------------------
+
+
+def stored_rows(tables: list[str]) -> dict[str, list[str]]:
+    """Every stored value of these tables, as the database holds it, rows sorted.
+
+    Left out: integer ids (the order of the writes gives them) and timestamps (the
+    moment of seeding); the sites, sessions and users a row points to are named, as
+    PostgreSQL's sequences number them anew for each seeding. On SQLite each value
+    comes with its storage class, so that a date stored as text and as a number, or
+    80 and "80.00", differ.
+    """
+    named = {
+        "site_id": dict(Site.objects.values_list("pk", "code")),
+        "other_site_id": dict(Site.objects.values_list("pk", "code")),
+        "session_id": {
+            s.pk: f"{s.site.code} {s.weekday}" for s in SiteSession.objects.select_related("site")
+        },
+        "author_id": dict(User.objects.values_list("pk", "username")),
+        "prescriber_id": dict(User.objects.values_list("pk", "username")),
+    }
+    if connection.vendor == "sqlite":  # the values come typed: "integer:12"
+        named = {
+            column: {f"integer:{pk}": label for pk, label in labels.items()}
+            for column, labels in named.items()
+        }
+    found: dict[str, list[str]] = {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {quote(table)} WHERE 1 = 0")
+            names = [column[0] for column in cursor.description]
+            kept = [n for n in names if n != "id" and not n.endswith("_at")]
+            if table == Client._meta.db_table:
+                kept = [n for n in names if not n.endswith("_at")]
+            if connection.vendor == "sqlite":
+                columns = ", ".join(f"typeof({quote(n)}) || ':' || quote({quote(n)})" for n in kept)
+            else:
+                columns = ", ".join(quote(n) for n in kept)
+            cursor.execute(f"SELECT {columns} FROM {quote(table)}")
+            found[table] = sorted(
+                repr(tuple(named.get(n, {}).get(v, v) for n, v in zip(kept, row, strict=True)))
+                for row in cursor.fetchall()
+            )
+    return found
+
+
+def seed_with(fast: bool) -> tuple[dict[str, int], dict[str, list[str]]]:
+    with transaction.atomic():
+        result = services.seed(
+            seed=21, sites=9, clients=120, days=40, end=END, batch_size=50, fast=fast
+        )
+        stored = stored_rows(sorted(result.rows))
+        transaction.set_rollback(True)
+    return result.rows, stored
+
+
+@pytest.mark.django_db
+def test_the_fast_writer_stores_exactly_what_the_orm_stores() -> None:
+    orm_rows, orm = seed_with(fast=False)
+    fast_rows, fast = seed_with(fast=True)
+    assert orm_rows == fast_rows
+    assert orm_rows["visits_contact"] > 0 and orm_rows["ost_dose"] > 0
+    for table in orm:
+        assert fast[table] == orm[table], table
+
+
+@pytest.mark.django_db
+def test_dose_rows_follow_the_plans_doses_day_by_day() -> None:
+    from harbour.demo.generate import Programme, dose_id, doses
+    from harbour.demo.sink import OrmSink
+    from harbour.demo.writer import _dose_rows
+
+    programme = Programme(seed=4, sites=8, clients=300, days=60, end=END)
+    episodes = [e for plan in programme.clients() for e in plan.episodes]
+    assert episodes
+    for episode in episodes:
+        expected = [
+            (
+                dose_id(episode.id, d.date),
+                d.date,
+                d.prescription.dose_mg,
+                d.prescription.phase,
+                d.taken,
+            )
+            for d in doses(episode, programme.start, programme.end)
+        ]
+        rows = _dose_rows(episode, programme.start, programme.end, "e", "c", 1, OrmSink(10))
+        assert [(r[0], r[4], r[6], r[7], r[8]) for r in rows] == expected
+
+
+def schema() -> list[str]:
+    """The indexes and foreign keys of the tables the seeder writes in bulk."""
+    tables = [
+        m._meta.db_table
+        for m in (Client, ClientPartial, ClientLink, Contact, Distribution, Movement, Dose, Test)
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            found = []
+            for table in tables:
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
+                    [table],
+                )
+                found += [repr(row) for row in cursor.fetchall()]
+                cursor.execute(f"PRAGMA foreign_key_list({connection.ops.quote_name(table)})")
+                found += [f"{table}: {row!r}" for row in cursor.fetchall()]
+            return sorted(found)
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables]
+        )
+        found = [repr(row) for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        return sorted(found + [repr(row) for row in cursor.fetchall()])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeding_puts_back_every_index_and_key_and_the_connections_settings() -> None:
+    """Outside any transaction, as ``harbour seed`` runs: the bulk path in full."""
+    before = schema()
+    pragmas = ("synchronous", "journal_mode", "cache_size", "foreign_keys")
+
+    def settings_now() -> list[Any]:
+        with connection.cursor() as cursor:
+            if connection.vendor != "sqlite":
+                return []
+            values = []
+            for name in pragmas:
+                cursor.execute(f"PRAGMA {name}")
+                values.append(cursor.fetchone()[0])
+            return values
+
+    settings = settings_now()
+    result = seed_small(22)
+    assert result.rows["visits_contact"] == Contact.objects.count() > 0
+    assert schema() == before
+    assert settings_now() == settings
+    # Every row has its parents: the keys hold.
+    assert not Distribution.objects.exclude(contact__in=Contact.objects.all()).exists()
+    assert Dose.objects.filter(episode__client_id=F("client_id")).count() == Dose.objects.count()
+
+
+@pytest.mark.django_db
+def test_the_national_scale_is_50_sites_100000_clients_and_two_years() -> None:
+    from harbour.demo.generate import NATIONAL_RATES, SCALES
+
+    national = SCALES["national"]
+    assert (national.sites, national.clients, national.days) == (50, 100_000, 730)
+    assert national.rates is NATIONAL_RATES
+    output = run("seed", "--scale", "national", "--dry-run", "--clients", "5", "--seed", "3")
+    assert output.startswith("Would seed 2 regions, 50 sites, 5 clients")
+    assert "over 730 days" in output
+    assert not Client.objects.exists() and not Site.objects.exists()  # nothing written
+
+
+@pytest.mark.django_db
+def test_the_national_rates_give_ten_million_contacts_and_20000_people_on_ost() -> None:
+    """Drawn for 1,500 of the 100,000 clients, and scaled up: the plan, not a build."""
+    from harbour.demo.generate import SCALES
+
+    national = SCALES["national"]
+    sample = 1_500
+    programme = services.plan(
+        seed=1,
+        sites=national.sites,
+        clients=sample,
+        days=national.days,
+        end=dt.date(2025, 12, 31),
+        rates=national.rates,
+    )
+    scale = national.clients / sample
+    counts = programme.counts
+    contacts = (counts.client_contacts + counts.anonymous_contacts) * scale
+    on_ost = (counts.episodes_ongoing + counts.episodes_ended) * scale
+    assert 8_500_000 < contacts < 11_500_000
+    assert 16_000 < on_ost < 24_000
+    assert counts.doses * scale > 6_000_000
+    # The demo's rates are untouched: the same seed draws the same demo as ever.
+    assert services.plan(seed=1, sites=8, clients=50, days=14, end=END).rates.name == "demo"
+
+
+@pytest.mark.django_db
+def test_explicit_sizes_override_the_scales() -> None:
+    output = run(
+        "seed", "--scale", "national", "--dry-run", "--sites", "4", "--clients", "3", "--days", "9"
+    )
+    assert "4 sites, 3 clients" in output
+    assert "over 9 days" in output
+
+
+@pytest.mark.django_db
+def test_the_whole_programmes_query_shapes_count_what_the_sites_shapes_count() -> None:
+    """compute() asks each client for the whole programme and semi-joins for a site:
+    on a seeded programme, all its sites together give the same figures, and PRV.8
+    and PRV.10 are what the definitions say, counted here in Python."""
+    from harbour.ost import indicators as ost_indicators
+    from harbour.reports import indicators
+    from harbour.testing.models import Test
+
+    year = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    services.seed(seed=5, sites=9, clients=150, days=500, end=year[1], rates=NATIONAL_RATES)
+    everywhere = set(Site.objects.values_list("pk", flat=True))
+    for months in (12, 3):
+        whole = indicators.pwid_indicators(*year, None, months=months)
+        sites = indicators.pwid_indicators(*year, everywhere, months=months)
+        assert whole == sites
+    assert indicators.handed_out(*year) == indicators.handed_out(*year, everywhere)
+    assert ost_indicators.prv11(*year) == ost_indicators.prv11(*year, everywhere)
+    assert set(ost_indicators.active_clients(*year).values_list("pk", flat=True)) == set(
+        ost_indicators.active_clients(*year, everywhere).values_list("pk", flat=True)
+    )
+    # PRV.8 and PRV.10 by hand.
+    in_year = Contact.objects.filter(date__range=year)
+    ns_lines = Distribution.objects.filter(
+        contact__in=in_year, item__code="needle_syringe", quantity__gt=0
+    )
+    receivers = set(
+        ns_lines.exclude(contact__client=None).values_list("contact__client", flat=True)
+    )
+    active = (
+        set(in_year.exclude(client=None).values_list("client", flat=True))
+        | set(
+            Dose.objects.filter(date__range=year)
+            .exclude(taken="missed")
+            .values_list("client", flat=True)
+        )
+        | set(Test.objects.filter(date__range=year).values_list("client", flat=True))
+        | set(Treatment.objects.filter(start_date__range=year).values_list("client", flat=True))
+    )
+    pwid = set(Client.objects.filter(injects="yes").values_list("pk", flat=True))
+    report = indicators.compute("2025")["indicators"]
+    assert (report["PRV.8"]["numerator"], report["PRV.8"]["denominator"]) == (
+        len(receivers & pwid),
+        len(active & pwid),
+    )
+    assert report["PRV.10"]["numerator"] == sum(ns_lines.values_list("quantity", flat=True))
+    assert report["PRV.10"]["denominator"] == len(receivers) > 0

@@ -4,6 +4,11 @@ Seeding refuses any database that already holds sites, clients or contacts: the
 audit log is append-only, so "start again" means a new, empty database rather than
 deleting rows here. It runs in one transaction, so a failed seed leaves nothing.
 
+The rows go through ``harbour.demo.sink``: prepared INSERTs on SQLite, COPY on
+PostgreSQL (or the ORM's bulk_create, the reference the tests hold them to), so a
+national programme (``--scale national``, docs/scale.md) is seeded in minutes. On
+SQLite, ``bulk_loading`` adjusts the seeding connection's settings while it writes.
+
 A prescription needs an author. In the demo it is the demo clinician (who is also
 the prescriber of the main site's episodes); without ``--demo`` there are no demo
 users, so seeding creates one inactive user, ``harbour-seed``, with no usable
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,7 +35,8 @@ from harbour.audit.services import record
 from harbour.clients.models import Client
 from harbour.clients.uic import DEFAULT_SCHEME
 from harbour.demo.drugchecking import alert_count, demo_sites, write_drugchecking
-from harbour.demo.generate import Programme
+from harbour.demo.generate import Programme, Rates
+from harbour.demo.sink import sink_for
 from harbour.demo.writer import (
     SeedError,
     Writer,
@@ -114,6 +122,7 @@ class SeedResult:
     regions: int
     users: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)  # rows written per bulk table
     samples: int = 0
     alerts: int = 0
 
@@ -121,6 +130,7 @@ class SeedResult:
         c = self.programme.counts
         return {
             "seed": self.programme.seed,
+            "rates": self.programme.rates.name,
             "regions": self.regions,
             "sites": self.sites,
             "clients": c.clients,
@@ -150,6 +160,8 @@ class SeedResult:
             "days": self.programme.days,
             "end": self.programme.end.isoformat(),
             "users": self.users,
+            # Rows written to the bulk tables (none for a dry run).
+            "rows_written": sum(self.rows.values()),
         }
 
 
@@ -162,13 +174,20 @@ def seed(
     demo: bool = False,
     end: dt.date | None = None,
     batch_size: int = 1000,
+    rates: Rates | None = None,
+    fast: bool = True,
 ) -> SeedResult:
-    """Write a generated programme to an empty database, in one transaction."""
+    """Write a generated programme to an empty database, in one transaction.
+
+    ``rates``: how busy the programme is (``generate.Rates``; the demo's unless
+    given). ``fast``: write the bulk tables with prepared INSERTs (SQLite) or COPY
+    (PostgreSQL) rather than the ORM's bulk_create; the rows are the same.
+    """
     started = time.monotonic()
     if demo and sites < 2:
         raise SeedError("The demo needs at least two sites.")
-    with transaction.atomic():
-        catalogue = list(CatalogueItem.objects.filter(active=True).order_by("sort_order", "code"))
+    with bulk_loading(), transaction.atomic():
+        catalogue = _catalogue()
         programme = Programme(
             seed=seed,
             sites=sites,
@@ -176,6 +195,7 @@ def seed(
             days=days,
             end=end or timezone.localdate(),
             catalogue={i.code: [str(o) for o in i.options or [] if o] for i in catalogue},
+            rates=rates,
         )
         _check_empty(demo)
         org = Organisation.get()
@@ -193,6 +213,7 @@ def seed(
             batch_size,
             author=author,
             prescriber=author if demo else None,
+            sink=sink_for(batch_size, fast=fast),
         )
         for plan in programme.clients():
             writer.add_client(plan)
@@ -202,7 +223,7 @@ def seed(
             writer.add_overdose(overdose)
         for delivery in programme.deliveries():
             writer.add_delivery(delivery)
-        writer.flush()
+        rows = writer.finish()
         if demo:
             # Casework needs the demo case manager; a benchmark has none.
             write_casework(
@@ -223,6 +244,7 @@ def seed(
             sites=len(programme.service_sites),
             regions=len(programme.sites) - len(programme.service_sites),
             users=users,
+            rows=rows,
         )
         if demo:
             result.samples, result.alerts = samples, alert_count()
@@ -235,7 +257,96 @@ def seed(
             org,
             detail={"demo": demo, **result.summary()},
         )
+    if connection.vendor == "postgresql":
+        # What autovacuum would do in a while: statistics for the planner and, outside
+        # a transaction, the visibility map that lets index-only scans skip the rows.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            for table in result.rows:
+                cursor.execute(f"{command} {connection.ops.quote_name(table)}")
     return result
+
+
+def _catalogue() -> list[CatalogueItem]:
+    return list(CatalogueItem.objects.filter(active=True).order_by("sort_order", "code"))
+
+
+def plan(
+    *,
+    seed: int,
+    sites: int,
+    clients: int,
+    days: int,
+    end: dt.date | None = None,
+    rates: Rates | None = None,
+) -> Programme:
+    """Draw the whole programme ``seed`` would write, and write nothing.
+
+    The programme's ``counts`` then hold every table's rows (the demo's casework and
+    drug checking aside); ``plan_summary`` gives them as ``SeedResult.summary`` does.
+    """
+    programme = Programme(
+        seed=seed,
+        sites=sites,
+        clients=clients,
+        days=days,
+        end=end or timezone.localdate(),
+        catalogue={i.code: [str(o) for o in i.options or [] if o] for i in _catalogue()},
+        rates=rates,
+    )
+    for client in programme.clients():
+        client.contacts.clear()  # counted: let them go
+    for stream in (
+        programme.anonymous_contacts(),
+        programme.recent_overdoses(),
+        programme.deliveries(),
+    ):
+        for _ in stream:
+            pass
+    return programme
+
+
+def plan_summary(programme: Programme) -> dict[str, Any]:
+    return SeedResult(
+        programme,
+        sites=len(programme.service_sites),
+        regions=len(programme.sites) - len(programme.service_sites),
+    ).summary()
+
+
+@contextmanager
+def bulk_loading() -> Iterator[None]:
+    """SQLite settings for loading millions of rows, on this connection, restored after.
+
+    - ``synchronous=OFF``: no fsync; the load is one transaction and, should the
+      machine crash in the middle, the database is a made-up programme to seed again;
+    - ``journal_mode=DELETE`` instead of WAL: in WAL mode every page of a
+      multi-gigabyte transaction is written twice (log, then checkpoint), while a
+      rollback journal only keeps the few pages the database had before;
+    - a page cache of up to 1 GB (SQLite's default is 2 MB) for the primary-key
+      indexes, whose keys are random UUIDs.
+
+    Only when no transaction is open (a transaction cannot change the journal mode;
+    under a test, nothing changes), and only on SQLite: PostgreSQL's settings are
+    the server's.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    before = {
+        name: raw.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("synchronous", "journal_mode", "cache_size")
+    }
+    raw.execute("PRAGMA synchronous = OFF")
+    raw.execute("PRAGMA journal_mode = DELETE")
+    raw.execute("PRAGMA cache_size = -1000000")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            raw.execute(f"PRAGMA {name} = {value}")
 
 
 def _check_empty(demo: bool) -> None:

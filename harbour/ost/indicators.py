@@ -27,6 +27,7 @@ from django.db.models import (
     Count,
     DateField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Model,
@@ -105,6 +106,13 @@ def age_group(year: int, birth_year: str = "birth_year") -> Case:
     )
 
 
+def age_of(birth_year: int | None, year: int) -> str:
+    """``age_group`` in Python, for rows already grouped by birth year: the same rule."""
+    if birth_year is None:
+        return "unknown"
+    return "<25" if birth_year > year - 25 else "25+"
+
+
 # --- on OST -----------------------------------------------------------------------
 
 
@@ -167,10 +175,10 @@ def active_client_ids(start: dt.date, end: dt.date, site_ids: SiteIds = None) ->
     """The ids of the clients with a record in [S, E] at the sites: one UNION query.
 
     Use it as ``pk__in=`` in a filter joined by AND, which both databases run as a
-    semi-join, reading each source once by date (and site). Not a correlated EXISTS:
-    with a site filter SQLite then walks the site's records for every client; and not
-    under an OR: PostgreSQL cannot hash millions of contacts there and rescans them
-    for every client.
+    semi-join, reading each source once by date (and site): the shape for a site,
+    whose records are few. For the whole programme ``active`` asks each client
+    instead. Not under an OR: PostgreSQL cannot hash millions of contacts there and
+    rescans them for every client.
     """
     ids = [
         source(start, end, site_ids).order_by().values_list("client_id", flat=True)
@@ -181,8 +189,29 @@ def active_client_ids(start: dt.date, end: dt.date, site_ids: SiteIds = None) ->
     return ids[0].union(*ids[1:])
 
 
+def active(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> Q:
+    """A filter on clients: a record in [S, E] at the sites (see ``RECORD_SOURCES``).
+
+    For a site (or region), the ids of ``active_client_ids``: a semi-join that reads
+    the sites' records of the period, however many clients the programme has. For the
+    whole programme, each client is asked instead, source after source until one has
+    a record (an EXISTS per source, joined by OR): one index probe per client and
+    source on the (client, date) indexes, so the cost follows the number of clients,
+    not the millions of contacts and doses of a national year, which a semi-join
+    would read and sort. (With a site filter a probe would walk the client's records
+    elsewhere, which is why a site keeps the semi-join.)
+    """
+    if site_ids is not None:
+        return Q(pk__in=active_client_ids(start, end, site_ids))
+    asks = [
+        Q(Exists(source(start, end, None).filter(client_id=OuterRef("pk"))))
+        for source in RECORD_SOURCES
+    ]
+    return reduce(operator.or_, asks) if asks else Q(pk__in=[])
+
+
 def active_clients(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> QuerySet[Client]:
-    return Client.objects.filter(pk__in=active_client_ids(start, end, site_ids))
+    return Client.objects.filter(active(start, end, site_ids))
 
 
 # --- PRV.11 OST coverage ----------------------------------------------------------
@@ -190,17 +219,27 @@ def active_clients(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> Qu
 
 def prv11(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> dict[str, Any]:
     """Clients on OST at E / clients active with opioid_dependent yes, or on OST at E,
-    with ``by`` gender and age group (see ``by_gender_and_age``)."""
+    with ``by`` gender and age group (see ``by_gender_and_age``).
+
+    The people on OST at E are a few thousand ids, hashed once. For a site, the
+    denominator is one semi-join on a UNION of ids (never an IN under an OR, which
+    PostgreSQL hashes only while it fits in work_mem); for the whole programme each
+    client is asked whether they are active, as ``active`` does.
+    """
     on_ost = on_ost_at(end, site_ids)
-    dependent_and_active = (
-        active_clients(start, end, site_ids)
-        .filter(opioid_dependent=YesNoUnknown.YES)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+    dependent = Q(opioid_dependent=YesNoUnknown.YES)
+    if site_ids is None:
+        among = Client.objects.filter(Q(pk__in=on_ost) | dependent & active(start, end))
+    else:
+        dependent_and_active = (
+            active_clients(start, end, site_ids)
+            .filter(dependent)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        among = Client.objects.filter(pk__in=dependent_and_active.union(on_ost))
     rows = (
-        Client.objects.filter(pk__in=dependent_and_active.union(on_ost))
-        .order_by()
+        among.order_by()
         .annotate(age=age_group(end.year))
         .values("gender", "age")
         .annotate(numerator=Count("pk", filter=Q(pk__in=on_ost)), denominator=Count("pk"))

@@ -23,16 +23,20 @@ programme's (an estimate with no site).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from harbour.clients.models import Client, YesNoUnknown
 from harbour.lib.periods import parse_period
 from harbour.ost.indicators import (
     SiteIds,
+    active,
     active_client_ids,
     age_group,
+    age_of,
     at_sites,
     by_gender_and_age,
     fraction,
@@ -46,7 +50,7 @@ from harbour.ost.indicators import (
 from harbour.reports.models import Population, PopulationEstimate
 from harbour.testing.cascades import hcv_cascade, hiv_cascade
 from harbour.testing.models import Result, Test, TestType
-from harbour.visits.models import Contact, Distribution, Overdose
+from harbour.visits.models import CatalogueItem, Contact, Distribution, Overdose
 
 NEEDLE_SYRINGE = "needle_syringe"
 NALOXONE_KIT = "naloxone_kit"
@@ -85,8 +89,10 @@ def compute(period: str, site_code: str | None = None) -> dict[str, Any]:
             raise SiteError(str(exc)) from None
     start, end = found.start, found.end
 
-    pwid = pwid_indicators(start, end, site_ids, months=found.months)
-    handed = handed_out(start, end, site_ids)
+    # What was handed out, client by client, in one pass over the period's N/S.
+    passed = needle_syringe_pass(start, end, site_ids, months=found.months)
+    pwid = pwid_indicators(start, end, site_ids, months=found.months, passed=passed)
+    handed = handed_out(start, end, site_ids, passed=passed)
     estimates = population_estimates(end.year, site_code)
     overdoses = overdose_counts(start, end, site_ids)
 
@@ -124,7 +130,35 @@ def compute(period: str, site_code: str | None = None) -> dict[str, Any]:
     }
 
 
-# --- PRV.8, PRV.9 and HTS.PWID: active PWID clients -------------------------------
+# --- N/S client by client: PRV.8's and PRV.9's numerators, PRV.10 ------------------
+
+
+@dataclass(frozen=True)
+class NeedleSyringes:
+    """The period's N/S at the sites, from ``needle_syringe_pass``."""
+
+    # {(gender, age group, injects): (clients who received N/S, of them on at least
+    # ``months`` distinct dates)}
+    groups: dict[tuple[str, str, str], tuple[int, int]]
+    needle_syringes: int  # the quantity, anonymous contacts and secondary distribution included
+    receivers: int  # distinct clients who received N/S
+
+    def pwid(self, column: int) -> dict[tuple[str, str], int]:
+        """PWID clients who received N/S (column 0), or received them regularly (1),
+        by (gender, age group)."""
+        counts: dict[tuple[str, str], int] = {}
+        for (gender, age, injects), values in self.groups.items():
+            if injects == YesNoUnknown.YES:
+                counts[(gender, age)] = counts.get((gender, age), 0) + values[column]
+        return counts
+
+
+def item_id(code: str) -> int | None:
+    """The catalogue item's id, looked up first: filtering on the id rather than joining
+    the catalogue by code lets PostgreSQL plan with that item's own statistics (N/S
+    are a third of all lines, naloxone kits one in sixty), and hash the contacts when
+    there are many rather than look them up one by one."""
+    return CatalogueItem.objects.filter(code=code).values_list("pk", flat=True).first()
 
 
 def needle_syringe_contacts(
@@ -145,8 +179,78 @@ def needle_syringe_contacts(
     return at_sites(contacts, site_ids).order_by()
 
 
-def pwid_indicators(
+def needle_syringe_pass(
     start: dt.date, end: dt.date, site_ids: SiteIds = None, *, months: int
+) -> NeedleSyringes:
+    """The period's N/S at the sites, client by client, in one pass.
+
+    The N/S lines of the contacts dated in [S, E] at the sites (quantity > 0), read
+    once: grouped by client (the distinct dates and the quantity; anonymous contacts
+    are the group without a client), then by the client's gender, birth year and
+    injecting, so a few hundred rows come back whatever the size of the programme.
+    Reading the lines once serves PRV.8's and PRV.9's numerators and both terms of
+    PRV.10; asking each client instead would walk, for every client who never takes
+    N/S, all their contacts of the period.
+
+    The inner grouping is the ORM's; the outer one is written out (SQL has no other
+    way to aggregate an aggregate), and folds birth years into age groups in Python
+    (``age_of``, the same rule as ``age_group``).
+    """
+    item = item_id(NEEDLE_SYRINGE)
+    if item is None:
+        return NeedleSyringes({}, 0, 0)
+    per_client = (
+        at_sites(
+            Distribution.objects.filter(
+                item_id=item, quantity__gt=0, contact__date__range=(start, end)
+            ),
+            site_ids,
+            "contact__site_id",
+        )
+        .order_by()
+        .values(client=F("contact__client_id"))
+        .annotate(days=Count("contact__date", distinct=True), quantity=Sum("quantity"))
+    )
+    inner, params = per_client.query.sql_with_params()
+    quote = connection.ops.quote_name
+    meta = Client._meta
+    columns = {f.name: str(f.column) for f in meta.concrete_fields}
+    gender, birth_year, injects, pk = (
+        quote(columns[name]) for name in ("gender", "birth_year", "injects", "id")
+    )
+    # Quoted names and the ORM's SQL; every value is a parameter.
+    sql = (
+        f"SELECT k.{gender}, k.{birth_year}, k.{injects}, COUNT(k.{pk}), "  # noqa: S608
+        f"SUM(CASE WHEN k.{pk} IS NOT NULL AND x.days >= %s THEN 1 ELSE 0 END), "
+        f"SUM(x.quantity) "
+        f"FROM ({inner}) x LEFT JOIN {quote(meta.db_table)} k ON k.{pk} = x.{quote('client')} "
+        f"GROUP BY k.{gender}, k.{birth_year}, k.{injects}"
+    )
+    groups: dict[tuple[str, str, str], tuple[int, int]] = {}
+    quantity = receivers = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [months, *params])
+        for row_gender, row_birth_year, row_injects, clients, regular, ns in cursor.fetchall():
+            quantity += int(ns or 0)
+            if not clients:
+                continue  # the anonymous contacts: N/S, but nobody to count
+            receivers += clients
+            key = (row_gender, age_of(row_birth_year, end.year), row_injects)
+            before = groups.get(key, (0, 0))
+            groups[key] = (before[0] + clients, before[1] + (regular or 0))
+    return NeedleSyringes(groups, quantity, receivers)
+
+
+# --- PRV.8, PRV.9 and HTS.PWID: active PWID clients -------------------------------
+
+
+def pwid_indicators(
+    start: dt.date,
+    end: dt.date,
+    site_ids: SiteIds = None,
+    *,
+    months: int,
+    passed: NeedleSyringes | None = None,
 ) -> dict[str, Any]:
     """PRV.8, PRV.9 and HTS.PWID, whose denominator is the same: active PWID clients.
 
@@ -157,33 +261,36 @@ def pwid_indicators(
 
     A contact with N/S and a test are records of the client, made at the sites in the
     period: whoever has one is active there, so each numerator is counted on its own
-    records alone, with no second pass over every record of the period. Each count
-    is a semi-join (``pk IN (…)`` joined by AND), which both databases run with one
-    hash of the subquery however many rows it has; a ``COUNT(…) FILTER (WHERE pk IN
-    (…))`` would be hashed by PostgreSQL only while the subquery fits in work_mem.
+    records alone (the N/S ones in ``needle_syringe_pass``, or ``passed``), with no
+    second pass over every record of the period.
+
+    The denominator and the tested: for a site, semi-joins (``pk IN (…)`` joined by
+    AND) on the site's records of the period, which both databases run with one hash
+    of the subquery however many rows it has (a ``COUNT(…) FILTER (WHERE pk IN (…))``
+    would be hashed by PostgreSQL only while the subquery fits in work_mem). For the
+    whole programme, whose year holds millions of contacts and doses, each PWID client
+    is asked instead, in one grouped query (see ``active``).
     """
-    contacts = needle_syringe_contacts(start, end, site_ids)
-    received = contacts.values("client_id")
-    regular = (
-        contacts.values("client_id")
-        .annotate(days=Count("date", distinct=True))
-        .filter(days__gte=months)
-        .values("client_id")
-    )
-    tested = (
-        at_sites(
-            Test.objects.filter(test=TestType.HIV, result__in=CONCLUSIVE, date__range=(start, end)),
-            site_ids,
-        )
-        .order_by()
-        .values("client_id")
-    )
+    passed = passed or needle_syringe_pass(start, end, site_ids, months=months)
+    tests = hiv_tests(start, end, site_ids)
     pwid = Client.objects.filter(injects=YesNoUnknown.YES)
-    denominator = _by_group(pwid.filter(pk__in=active_client_ids(start, end, site_ids)), end)
-    numerators = {
-        "received": _by_group(pwid.filter(pk__in=received), end),
-        "tested": _by_group(pwid.filter(pk__in=tested), end),
-    }
+    if site_ids is None:
+        asked = (
+            pwid.filter(active(start, end))
+            .order_by()
+            .annotate(age=age_group(end.year))
+            .values_list("gender", "age")
+            .annotate(
+                denominator=Count("pk"),
+                tested=Count("pk", filter=Q(Exists(tests.filter(client_id=OuterRef("pk"))))),
+            )
+        )
+        denominator = {(g, a): n for g, a, n, _ in asked}
+        tested = {(g, a): t for g, a, _, t in asked}
+    else:
+        denominator = _by_group(pwid.filter(pk__in=active_client_ids(start, end, site_ids)), end)
+        tested = _by_group(pwid.filter(pk__in=tests.values("client_id")), end)
+    numerators = {"received": passed.pwid(0), "tested": tested}
     groups = set(denominator).union(*numerators.values())
     rows = [
         {
@@ -196,9 +303,15 @@ def pwid_indicators(
     ]
     return {
         "PRV.8": by_gender_and_age(rows, "received"),
-        "PRV.9": fraction(pwid.filter(pk__in=regular).count(), sum(denominator.values())),
+        "PRV.9": fraction(sum(passed.pwid(1).values()), sum(denominator.values())),
         "HTS.PWID": by_gender_and_age(rows, "tested"),
     }
+
+
+def hiv_tests(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> QuerySet[Test]:
+    """HTS.PWID's tests: ``hiv``, with a conclusive result, in [S, E] at the sites."""
+    tests = Test.objects.filter(test=TestType.HIV, result__in=CONCLUSIVE, date__range=(start, end))
+    return at_sites(tests, site_ids).order_by()
 
 
 def _by_group(clients: QuerySet[Client], end: dt.date) -> dict[tuple[str, str], int]:
@@ -215,31 +328,34 @@ def _by_group(clients: QuerySet[Client], end: dt.date) -> dict[tuple[str, str], 
 # --- PRV.10 and NALOXONE.kits: what was handed out --------------------------------
 
 
-def handed_out(start: dt.date, end: dt.date, site_ids: SiteIds = None) -> dict[str, int]:
-    """What was handed out in contacts dated in [S, E] at the sites, in one query.
+def handed_out(
+    start: dt.date,
+    end: dt.date,
+    site_ids: SiteIds = None,
+    *,
+    passed: NeedleSyringes | None = None,
+) -> dict[str, int]:
+    """What was handed out in contacts dated in [S, E] at the sites.
 
     ``needle_syringes`` and ``naloxone_kits``: total quantities, anonymous contacts
     and secondary distribution included (PRV.10's numerator, NALOXONE.kits);
     ``received_needle_syringes``: the distinct clients who received N/S (PRV.10's
-    denominator; an anonymous contact has no client to count).
+    denominator; an anonymous contact has no client to count). The N/S come from
+    ``needle_syringe_pass`` (or ``passed``), the kits from one sum.
     """
-    rows = at_sites(
+    passed = passed or needle_syringe_pass(start, end, site_ids, months=1)
+    kits = at_sites(
         Distribution.objects.filter(
-            contact__date__range=(start, end),
-            item__code__in=(NEEDLE_SYRINGE, NALOXONE_KIT),
-            quantity__gt=0,
+            contact__date__range=(start, end), item_id=item_id(NALOXONE_KIT), quantity__gt=0
         ),
         site_ids,
         "contact__site_id",
-    )
-    needle_syringe = Q(item__code=NEEDLE_SYRINGE)
-    totals = rows.order_by().aggregate(
-        needle_syringes=Sum("quantity", filter=needle_syringe),
-        received_needle_syringes=Count("contact__client_id", distinct=True, filter=needle_syringe),
-        naloxone_kits=Sum("quantity", filter=Q(item__code=NALOXONE_KIT)),
-    )
-    # A sum over no rows is NULL.
-    return {key: value or 0 for key, value in totals.items()}
+    ).aggregate(total=Sum("quantity"))["total"]
+    return {
+        "needle_syringes": passed.needle_syringes,
+        "received_needle_syringes": passed.receivers,
+        "naloxone_kits": kits or 0,  # a sum over no rows is NULL
+    }
 
 
 # --- OVERDOSE.reported and OVERDOSE.reversed --------------------------------------

@@ -78,7 +78,15 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-date", "-created_at"]
-        indexes = [models.Index(fields=["site", "date"]), models.Index(fields=["client", "date"])]
+        indexes = [
+            models.Index(fields=["site", "date"]),
+            models.Index(fields=["client", "date"]),
+            # A contact's date, site and client by its id without reading the row: what
+            # the indicators need of each of a national year's N/S lines (docs/scale.md).
+            models.Index(
+                fields=["id", "date", "site", "client"], name="visits_contact_covering_id"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"contact {self.pk} on {self.date}"
@@ -99,7 +107,13 @@ class Distribution(models.Model):
     secondary = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["item", "contact"])]
+        indexes = [
+            models.Index(fields=["item", "contact"]),
+            # An item's quantities in contact order, without reading the rows (docs/scale.md).
+            models.Index(
+                fields=["item", "contact", "quantity"], name="visits_dist_item_contact_qty"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.item_id}"

@@ -29,7 +29,9 @@ The modules follow the streams (``rng.stream`` seeds each one):
 - ``care``: tests, treatments and viral loads (``care``), drawn client by client;
 - ``casework``: the demo case manager's partners, caseload, referrals, appointments
   and reminders at the main site (``casework``), drawn once after the clients;
-- ``programme``: ``Programme``, which draws them in order and keeps the tallies.
+- ``programme``: ``Programme``, which draws them in order and keeps the tallies;
+- ``scale``: the per-client rates (``Rates``: the demo's by default) and the named
+  scales (``SCALES``, e.g. ``national``).
 
 A draw added, removed or moved in a stream shifts everything that stream draws after
 it, for every seed, and leaves the other streams alone: to add something new without
@@ -62,6 +64,7 @@ from harbour.demo.generate.plans import (
     ViralLoadPlan,
 )
 from harbour.demo.generate.programme import Programme
+from harbour.demo.generate.scale import NATIONAL_RATES, SCALES, Rates, Scale
 from harbour.demo.generate.sites import (
     REGIONS,
     WOMEN_ONLY_SESSION,
@@ -75,11 +78,13 @@ __all__ = [
     "ANONYMOUS_SHARE",
     "DISPENSING_KINDS",
     "HIV_CLINIC",
+    "NATIONAL_RATES",
     "PARTNERS",
     "RECENT_DAYS",
     "REGIONS",
     "REGISTRATION_DAYS",
     "RUNNING_LOW",
+    "SCALES",
     "SECOND_SITE_SHARE",
     "WOMEN_ONLY_SESSION",
     "AppointmentPlan",
@@ -96,7 +101,9 @@ __all__ = [
     "OverdosePlan",
     "PrescriptionPlan",
     "Programme",
+    "Rates",
     "ReferralPlan",
+    "Scale",
     "SessionPlan",
     "SitePlan",
     "TestPlan",

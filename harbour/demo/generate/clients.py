@@ -13,11 +13,13 @@ from collections.abc import Iterator, Sequence
 from harbour.clients.models import Gender, YesNoUnknown
 from harbour.demo.generate.plans import ClientPlan, ContactPlan
 from harbour.demo.generate.rng import draw_uuid, pick
+from harbour.demo.generate.scale import Rates
 from harbour.demo.generate.sites import REGISTRATION_WEIGHT, SitePlan
 from harbour.sites.models import SiteKind
 
-# Clients are registered over the last year (or the whole history, if longer).
-REGISTRATION_DAYS = 365
+# Clients are registered over the last year (or the whole history, if longer), at
+# the demo's rates (``scale.Rates``; a national programme's are longer).
+REGISTRATION_DAYS = Rates.registration_days
 # Share of clients who also use a second site of their region.
 SECOND_SITE_SHARE = 0.15
 
@@ -55,14 +57,7 @@ _SEX_AT_BIRTH = {
     Gender.UNKNOWN: (("M", "F", "X"), (60, 25, 15)),
 }
 
-# How often a client comes: (share of clients, mean days between contacts).
-_PATTERNS = (
-    ("regular", 0.30, (2.0, 6.0)),
-    ("occasional", 0.45, (8.0, 30.0)),
-    ("rare", 0.25, (45.0, 120.0)),
-)
-# Mean days a client keeps coming after registering.
-_MEAN_RETENTION_DAYS = 400.0
+# How often a client comes and how long they keep coming: ``scale.Rates``.
 
 
 def draw_clients(
@@ -73,13 +68,15 @@ def draw_clients(
     sites: Sequence[SitePlan],
     start: dt.date,
     end: dt.date,
+    rates: Rates | None = None,
 ) -> Iterator[ClientPlan]:
     """``count`` clients with their contact dates and sites, services not yet planned.
 
     ``sites`` are the service sites. A near-duplicate's ``near_duplicate_of`` is the
-    index of the client it repeats.
+    index of the client it repeats. ``rates``: the demo's unless given.
     """
-    registration_span = max(REGISTRATION_DAYS, (end - start).days + 1)
+    rates = rates or Rates()
+    registration_span = max(rates.registration_days, (end - start).days + 1)
     first_registration = end - dt.timedelta(days=registration_span - 1)
     weights = [REGISTRATION_WEIGHT[s.kind] for s in sites]
     by_code = {s.code: s for s in sites}
@@ -99,7 +96,7 @@ def draw_clients(
         else:
             plan = _new_client(rng, seen, sites, weights, first_registration, end)
         _plan_second_site(rng, plan, by_code[plan.site], sites, end)
-        _plan_contacts(rng, plan, start, end)
+        _plan_contacts(rng, plan, start, end, rates)
         kept.append(
             ClientPlan(
                 plan.id,
@@ -220,17 +217,20 @@ def _plan_second_site(
     plan.second_since = plan.registered_on + dt.timedelta(days=int(span * rng.random() ** 2))
 
 
-def _plan_contacts(rng: random.Random, plan: ClientPlan, start: dt.date, end: dt.date) -> None:
+def _plan_contacts(
+    rng: random.Random, plan: ClientPlan, start: dt.date, end: dt.date, rates: Rates
+) -> None:
     draw = rng.random()
-    low, high = _PATTERNS[-1][2]
+    low, high = rates.visit_patterns[-1][2]
     cumulative = 0.0
-    for _, share, gaps in _PATTERNS:
+    for _, share, gaps in rates.visit_patterns:
         cumulative += share
         if draw < cumulative:
             low, high = gaps
             break
     mean_gap = rng.uniform(low, high)
-    last = plan.registered_on + dt.timedelta(days=int(rng.expovariate(1 / _MEAN_RETENTION_DAYS)))
+    retention = int(rng.expovariate(1 / rates.mean_retention_days))
+    last = plan.registered_on + dt.timedelta(days=retention)
     last = min(last, end)
     if plan.registered_on >= start:
         day = plan.registered_on  # registration happens at a contact

@@ -23,6 +23,7 @@ from decimal import Decimal
 from harbour.clients.models import YesNoUnknown
 from harbour.demo.generate.plans import ClientPlan, DosePlan, EpisodePlan, PrescriptionPlan
 from harbour.demo.generate.rng import draw_uuid, pick
+from harbour.demo.generate.scale import Rates
 from harbour.demo.generate.sites import SitePlan
 from harbour.ost.models import Dose, EndReason, Medication, Phase, StartContext
 from harbour.ost.services import ADEQUATE_MG, MISSED_BEFORE_REVIEW
@@ -30,8 +31,9 @@ from harbour.sites.models import SiteKind
 
 DISPENSING_KINDS = frozenset({SiteKind.FIXED, SiteKind.DROP_IN, SiteKind.PHARMACY, SiteKind.PRISON})
 # Of the opioid-dependent clients of those sites; a few start only after the last
-# day, so a little more than the quarter or so on OST.
-OST_SHARE = 0.3
+# day, so a little more than the quarter or so on OST (the demo's rate: see
+# ``scale.Rates`` for a national programme's).
+OST_SHARE = Rates.ost_share
 # Of the days, in runs of one or two: three in a row would need a review.
 MISSED_SHARE = 0.04
 # Of the people in maintenance, below ADEQUATE_MG: the adequacy list has people to review.
@@ -44,7 +46,6 @@ NOT_YET_DOSED_AT_MAIN = 3
 BELOW_ADEQUATE_AT_MAIN = 2
 
 _ONE_DAY = dt.timedelta(days=1)
-_MEAN_EPISODE_DAYS = 650.0  # about 57% still in treatment after a year
 _MEAN_WAIT_DAYS = 45.0  # from registering to starting, for a new start
 _MEAN_CHANGE_DAYS = 150.0  # between dose changes in maintenance, after the first fortnight
 
@@ -122,8 +123,10 @@ class OstPlanner:
         main_site: str,
         start: dt.date,
         end: dt.date,
+        rates: Rates | None = None,
     ) -> None:
         self.rng = rng
+        self.rates = rates or Rates()
         self.kinds = {s.code: s.kind for s in sites}
         self.main_site = main_site
         self.start = start
@@ -141,7 +144,7 @@ class OstPlanner:
         ):
             return []
         rng = self.rng
-        if rng.random() >= OST_SHARE:
+        if rng.random() >= self.rates.ost_share:
             return []
         main = client.site == self.main_site
         prison = self.kinds[client.site] == SiteKind.PRISON
@@ -154,7 +157,7 @@ class OstPlanner:
             linked = rng.choice(self.prisons if context == StartContext.FROM_PRISON else _SERVICES)
         else:
             wait, linked = int(rng.expovariate(1 / _MEAN_WAIT_DAYS)), ""
-        length = int(rng.expovariate(1 / _MEAN_EPISODE_DAYS))
+        length = int(rng.expovariate(1 / self.rates.mean_episode_days))
         end_reason = pick(rng, _END_REASONS, _END_WEIGHTS)
         low = rng.random() < BELOW_ADEQUATE_SHARE and medication in ADEQUATE_MG
         not_yet_dosed = rng.random() < NOT_YET_DOSED_SHARE

@@ -23,6 +23,7 @@ from harbour.demo.generate.plans import (
     OverdosePlan,
 )
 from harbour.demo.generate.rng import stream
+from harbour.demo.generate.scale import Rates
 from harbour.demo.generate.sites import SessionPlan, plan_sessions, site_layout
 from harbour.demo.generate.stock import PACK, plan_deliveries
 from harbour.sites.models import SiteKind
@@ -47,13 +48,16 @@ class Programme:
         end: dt.date,
         near_duplicates: int | None = None,
         catalogue: Mapping[str, Sequence[str]] | None = None,
+        rates: Rates | None = None,
     ) -> None:
-        """``catalogue``: the active catalogue's codes, in order, with their options."""
+        """``catalogue``: the active catalogue's codes, in order, with their options;
+        ``rates``: how busy it is (``scale.Rates``; the demo's unless given)."""
         if sites < 1:
             raise ValueError("A programme needs at least one site.")
         if clients < 0 or days < 1:
             raise ValueError("Clients cannot be negative and days must be at least 1.")
         self.seed = seed
+        self.rates = rates or Rates()
         self.client_count = clients
         self.days = days
         self.end = end
@@ -96,6 +100,7 @@ class Programme:
             main_site=self.main_site.code,
             start=self.start,
             end=end,
+            rates=self.rates,
         )
         self._care = CarePlanner(stream(seed, "care"), main_site=self.main_site.code, end=end)
         # The main site's clients (id, registered on), for the demo's caseload.
@@ -109,6 +114,7 @@ class Programme:
             sites=self.service_sites,
             start=self.start,
             end=self.end,
+            rates=self.rates,
         )
         for index, plan in enumerate(drawn):
             for contact in plan.contacts:
