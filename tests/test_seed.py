@@ -315,6 +315,10 @@ def test_the_demo_runs_a_drug_checking_service_with_sent_and_waiting_alerts() ->
     assert {AlertStatus.PUBLISHED, AlertStatus.DRAFT} <= statuses
     nitazene = Sample.objects.filter(markings="M | 30")
     assert nitazene.count() == 3 and all(s.photo.jpeg for s in nitazene)
+    # And a DHIS2 mapping for the M&E officer's screen.
+    from harbour.dhis2.models import Mapping
+
+    assert Mapping.objects.exists()
 
 
 @pytest.mark.django_db

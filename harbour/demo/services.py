@@ -45,6 +45,7 @@ from harbour.demo.writer import (
     write_casework,
     write_sites,
 )
+from harbour.dhis2.demo import configure_demo as configure_dhis2_demo
 from harbour.sites.models import Organisation, Site, SiteKind
 from harbour.visits.models import CatalogueItem, Contact
 
@@ -237,6 +238,8 @@ def seed(
                 _demo_user(Role.STAFF),
                 _demo_user(Role.ALERT_REVIEWER),
             )
+            # A DHIS2 mapping to show (the server address never resolves).
+            configure_dhis2_demo()
         settle_balances(batch_size)
         close_past_days(programme, site_ids, batch_size)
         result = SeedResult(
