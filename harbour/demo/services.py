@@ -18,6 +18,7 @@ password, to author them: nobody can sign in as it.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -342,14 +343,29 @@ def bulk_loading() -> Iterator[None]:
         name: raw.execute(f"PRAGMA {name}").fetchone()[0]
         for name in ("synchronous", "journal_mode", "cache_size")
     }
-    raw.execute("PRAGMA synchronous = OFF")
-    raw.execute("PRAGMA journal_mode = DELETE")
-    raw.execute("PRAGMA cache_size = -1000000")
+    changed: list[str] = []
+    for name, value in (
+        ("synchronous", "OFF"),
+        ("journal_mode", "DELETE"),
+        ("cache_size", -1000000),
+    ):
+        try:
+            raw.execute(f"PRAGMA {name} = {value}")
+            changed.append(name)
+        except sqlite3.OperationalError:
+            # Another connection has the database open (a server, a test's thread):
+            # leaving WAL is refused then. Seed in WAL mode, only slower.
+            continue
     try:
         yield
     finally:
-        for name, value in before.items():
-            raw.execute(f"PRAGMA {name} = {value}")
+        for name in changed:
+            try:
+                raw.execute(f"PRAGMA {name} = {before[name]}")
+            except sqlite3.OperationalError:
+                # Another connection opened meanwhile; every new connection sets WAL
+                # again (settings.py), so nothing is lost but this one's setting.
+                continue
 
 
 def _check_empty(demo: bool) -> None:
